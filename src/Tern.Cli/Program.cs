@@ -1,1 +1,11 @@
-return 0;
+using System.CommandLine;
+using Tern.Cli.Commands;
+
+var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET: inspect, convert and quantize GGUF files.")
+{
+    InfoCommand.Create(),
+    ConvertCommand.Create(),
+    QuantizeCommand.Create(),
+};
+
+return root.Parse(args).Invoke();
