@@ -31,7 +31,7 @@ public static class ModelConverter
         {
             var type = t.Role switch
             {
-                TensorRole.TernaryWeight => options.WeightType,
+                TensorRole.TernaryWeight or TensorRole.FloatProjection => options.WeightType,
                 TensorRole.TokenEmbedding => embeddingType,
                 TensorRole.Output => outputType,
                 _ => GgmlType.F32,

@@ -37,7 +37,7 @@ internal static class TensorEncoder
     public static void Write(SourceTensor tensor, GgmlType type, Stream output)
     {
         bool ternaryTarget = TernaryCodec.IsTernary(type);
-        if (tensor.Role == TensorRole.TernaryWeight)
+        if (tensor.Role == TensorRole.TernaryWeight || (tensor.Role == TensorRole.FloatProjection && ternaryTarget))
         {
             if (ternaryTarget)
                 WriteTernary(tensor, type, output);
