@@ -5,6 +5,12 @@ namespace Tern.Tests.Tokenizers;
 
 public class SentencePieceModelReaderTests
 {
+    private static GgufMetadata ReadMetadata(string path)
+    {
+        using var file = GgufFile.Open(path);
+        return file.Metadata;
+    }
+
     /// <summary>
     /// The key test: ggml-vocab-llama-spm.gguf was written by llama.cpp's convert_hf_to_gguf.py from the same
     /// Llama 2 tokenizer.model, so every tokenizer key it holds must come out of our reader with the same value
@@ -13,7 +19,7 @@ public class SentencePieceModelReaderTests
     [Fact]
     public void Llama2_MatchesTheVocabularyLlamaCppWrote()
     {
-        var reference = TemporaryGgufMetadataReader.Read(TestData.LlamaSpmGguf);
+        var reference = ReadMetadata(TestData.LlamaSpmGguf);
         var ours = new GgufMetadata();
         SentencePieceModelReader.Read(TestData.Llama2Model).WriteTo(ours);
 
