@@ -1,21 +1,44 @@
 namespace Tern.Tests;
 
-/// <summary>Locates the repository root and ../shared/data, wherever the test runner's working directory is.</summary>
-internal static class TestData
+/// <summary>
+/// Where the repository and the shared real test material are. Tests run with their working directory under
+/// bin/, so the root is found by walking up to the folder that holds Tern.slnx; shared data sits beside it
+/// (../shared/data, see shared/data/README.md).
+/// </summary>
+public static class TestData
 {
-    private static readonly Lazy<string> Root = new(() =>
+    private static readonly Lazy<string> Root = new(FindRepoRoot);
+
+    public static string RepoRoot => Root.Value;
+
+    /// <summary>A path under ../shared/data, e.g. SharedDataPath("models", "stories260K", "stories260K.bin").</summary>
+    public static string SharedDataPath(params string[] parts) =>
+        Path.GetFullPath(Path.Combine([RepoRoot, "..", "shared", "data", .. parts]));
+
+    /// <summary>A fresh empty folder under the system temp folder, deleted when the returned object is disposed.</summary>
+    public static TempFolder NewTempFolder() => new();
+
+    private static string FindRepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Tern.slnx")))
                 return dir.FullName;
         }
+        throw new InvalidOperationException($"no Tern.slnx above {AppContext.BaseDirectory}; tests must run inside the repository");
+    }
+}
 
-        throw new InvalidOperationException("cannot find the repository root (a folder with Tern.slnx) above " + AppContext.BaseDirectory);
-    });
+public sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "tern-test-" + Guid.NewGuid().ToString("N")[..12]);
 
-    public static string RepoRoot => Root.Value;
+    public TempFolder() => Directory.CreateDirectory(Path);
 
-    public static string SharedDataPath(params string[] parts) =>
-        Path.GetFullPath(Path.Combine([RepoRoot, "..", "shared", "data", .. parts]));
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }

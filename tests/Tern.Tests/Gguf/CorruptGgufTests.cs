@@ -21,7 +21,7 @@ public class CorruptGgufTests
         return ms.ToArray();
     }
 
-    private static InvalidDataException OpenExpectingError(TempDirectory dir, byte[] bytes, string name = "bad.gguf")
+    private static InvalidDataException OpenExpectingError(TempFolder dir, byte[] bytes, string name = "bad.gguf")
     {
         string path = dir.File(name);
         File.WriteAllBytes(path, bytes);
@@ -33,7 +33,7 @@ public class CorruptGgufTests
     [Fact]
     public void EveryTruncationIsReportedAsSuch()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var good = SmallValidFile();
         for (int length = 1; length < good.Length; length++)
         {
@@ -45,7 +45,7 @@ public class CorruptGgufTests
     [Fact]
     public void FourHundredRandomMutationsNeverCrashOrHang()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var good = SmallValidFile();
         var rng = new Random(20261122);
         string path = dir.File("mutant.gguf");
@@ -91,7 +91,7 @@ public class CorruptGgufTests
     [Fact]
     public void BadMagicVersionAndEndianness()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var good = SmallValidFile();
 
         var b = (byte[])good.Clone();
@@ -112,7 +112,7 @@ public class CorruptGgufTests
     [Fact]
     public void AbsurdCountsAreRejectedBeforeAllocating()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var b = SmallValidFile();
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8), ulong.MaxValue / 3);
         Assert.Contains("tensor count", OpenExpectingError(dir, b).Message);
@@ -125,7 +125,7 @@ public class CorruptGgufTests
     [Fact]
     public void UnknownValueTypeAndUnknownTensorType()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var b = SmallValidFile();
         // First key: 8-byte length at 24, "general.architecture" (20 bytes), then its value type.
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(24 + 8 + 20), 13);
@@ -145,7 +145,7 @@ public class CorruptGgufTests
     [Fact]
     public void TensorOffsetsThatLieAreCaught()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var b = SmallValidFile();
         int name = IndexOf(b, "output_norm.weight"u8);
         int offsetAt = name + 18 + 4 + 8 + 4;
@@ -166,7 +166,7 @@ public class CorruptGgufTests
     [Fact]
     public void ShapesThatAreNotWholeBlocksOrHaveTooManyDimensions()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var b = SmallValidFile();
         int name = IndexOf(b, "blk.0.attn_q.weight"u8);
         int dimsAt = name + 19;
@@ -185,7 +185,7 @@ public class CorruptGgufTests
     [Fact]
     public void MissingFileAndDuplicateKeys()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         Assert.Throws<FileNotFoundException>(() => GgufFile.Open(dir.File("absent.gguf")));
 
         var m = new GgufMetadata();

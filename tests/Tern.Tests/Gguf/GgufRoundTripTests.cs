@@ -48,7 +48,7 @@ public class GgufRoundTripTests
     [InlineData(1u)]
     public void EveryValueTypeAndTensorsSurviveAWriteAndARead(uint alignment)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var metadata = EveryValueType();
         if (alignment != GgufFile.DefaultAlignment)
             metadata.Add(GgufKeys.Alignment, GgufValue.FromUInt32(alignment));
@@ -127,7 +127,7 @@ public class GgufRoundTripTests
     [Fact]
     public void AFailingTensorWriterLeavesNoFileBehind()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         string path = dir.File("out.gguf");
         File.WriteAllText(path, "previous content");
         var writer = new GgufWriter(new GgufMetadata());
@@ -141,7 +141,7 @@ public class GgufRoundTripTests
     [Fact]
     public void ATensorCallbackThatWritesTheWrongSizeIsCaught()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var writer = new GgufWriter(new GgufMetadata());
         writer.AddTensor("short", GgmlType.F16, [8], s => s.Write(new byte[15]));
         var e = Assert.Throws<InvalidOperationException>(() => writer.Write(dir.File("x.gguf")));

@@ -4,7 +4,7 @@ namespace Tern.Tests.Gguf;
 
 public class GgufTypeDialectTests
 {
-    private static string WriteWithRawType(TempDirectory dir, string arch, uint typeId, long[] shape, long byteSize)
+    private static string WriteWithRawType(TempFolder dir, string arch, uint typeId, long[] shape, long byteSize)
     {
         // The writer only knows Tern's logical types; write a placeholder type, then patch the id in the header.
         var m = new GgufMetadata();
@@ -42,7 +42,7 @@ public class GgufTypeDialectTests
     [Fact]
     public void Id36SizedAsI2SIsReadAsI2S()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         // 512 elements as I2_S = 128 + 32 bytes; upstream's IQ4_NL_4_4 would need 512/32·18 = 288 bytes.
         string path = WriteWithRawType(dir, "llama", 36, [512], 160);
         using var file = GgufFile.Open(path);
@@ -54,7 +54,7 @@ public class GgufTypeDialectTests
     [Fact]
     public void Id39SizedAsMxfp4IsReadAsUpstream()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         // 1024 elements as MXFP4 = 32 blocks · 17 = 544 bytes; TL2's size is unknown, so both fit; arch decides.
         string path = WriteWithRawType(dir, "gpt-oss", 39, [1024], 544);
         using var file = GgufFile.Open(path);
@@ -66,7 +66,7 @@ public class GgufTypeDialectTests
     [Fact]
     public void Id39InABitnetFileIsReadAsTL2()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         string path = WriteWithRawType(dir, "bitnet-b1.58", 39, [1024], 544);
         using var file = GgufFile.Open(path);
         Assert.Equal(GgmlType.TL2, file.GetTensor("w").Type);
@@ -76,7 +76,7 @@ public class GgufTypeDialectTests
     [Fact]
     public void TheCallerCanForceTheReading()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         string path = WriteWithRawType(dir, "bitnet-b1.58", 39, [1024], 544);
         using var file = GgufFile.Open(path, new GgufReadOptions { Dialect = GgmlTypeDialect.Upstream });
         Assert.Equal(GgmlType.MXFP4, file.GetTensor("w").Type);

@@ -70,7 +70,7 @@ public class RealGgufFileTests
         // gguf-py and Tern pad the same way, so a metadata+tensor copy must be identical: the writer is checked
         // against llama.cpp's writer, not against the reader.
         string source = TestData.SharedDataPath("fixtures", "bitnet_tiny_tq.gguf");
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         using (var file = GgufFile.Open(source))
         {
             var writer = new GgufWriter(file.Metadata);
