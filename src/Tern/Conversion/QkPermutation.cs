@@ -16,4 +16,16 @@ public static class QkPermutation
         long i = within / 2, t = within % 2;
         return (head * headDim) + (t * (headDim / 2)) + i;
     }
+
+    /// <summary>
+    /// The opposite reordering, for weights made for adjacent-pair RoPE (llama2.c, bitllama2.c) that go into an
+    /// architecture with NEOX RoPE ("bitnet"): within each head, output row t·(head_dim/2) + i takes input row 2i + t.
+    /// </summary>
+    public static long SourceRowForNeox(long row, long rows, int heads)
+    {
+        long headDim = rows / heads;
+        long head = row / headDim, within = row % headDim;
+        long t = within / (headDim / 2), i = within % (headDim / 2);
+        return (head * headDim) + (2 * i) + t;
+    }
 }
