@@ -39,16 +39,18 @@ public static class ModelConverter
             planned.Add(new PlannedTensor(t, type, TensorEncoder.ByteSize(t, type)));
         }
 
+        // llama.cpp's writers put general.* first; keep that order so files diff cleanly against theirs.
         var metadata = new GgufMetadata();
+        if (source.Metadata.Architecture is { } arch)
+            metadata.Set(GgufKeys.Architecture, arch);
+        if ((options.Name ?? source.Metadata.GetStringOrDefault(GgufKeys.Name)) is { } name)
+            metadata.Set(GgufKeys.Name, name);
         foreach (var (key, value) in source.Metadata)
         {
-            if (key is not (GgufKeys.FileType or GgufKeys.QuantizationVersion or GgufKeys.Name))
+            if (key is not (GgufKeys.Architecture or GgufKeys.Name or GgufKeys.FileType or GgufKeys.QuantizationVersion))
                 metadata.Add(key, value);
         }
 
-        string? name = options.Name ?? source.Metadata.GetStringOrDefault(GgufKeys.Name);
-        if (name is not null)
-            metadata.Set(GgufKeys.Name, name);
         metadata.Set(GgufKeys.FileType, FileTypes.For(options.WeightType));
         metadata.Set(GgufKeys.QuantizationVersion, QuantizationVersion);
         return new ConversionPlan(source, metadata, planned, notes);

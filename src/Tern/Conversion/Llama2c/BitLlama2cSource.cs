@@ -13,11 +13,15 @@ namespace Tern.Conversion.Llama2c;
 public sealed class BitLlama2cSource : IModelSource
 {
     /// <summary>
-    /// Tern's key for the epsilon of the norms before BitLinear layers where it differs from the model's
-    /// layer_norm_rms_epsilon (bitllama2.c: 0, while its final norm uses 1e-5). Engines that do not know it use the
-    /// general epsilon, which changes activations by about 1e-5 relative.
+    /// Tern's key for the epsilon of output_norm where it differs from layer_norm_rms_epsilon. bitllama2.c's norms
+    /// before each BitLinear have no epsilon, and the activations they see are tiny (rms ≈ γ/√n), so any epsilon
+    /// there ruins the model: the file's layer_norm_rms_epsilon is <see cref="BitLinearNormEpsilon"/>. Only its final
+    /// norm uses 1e-5; it sees the residual stream, where an engine that ignores this key changes almost nothing.
     /// </summary>
-    public const string BitLinearNormEpsilonKey = "tern.bitlinear_norm_epsilon";
+    public const string OutputNormEpsilonKey = "tern.output_norm_rms_epsilon";
+
+    /// <summary>Zero in effect: ggml asserts eps &gt; 0, and 1e-30 is far below any activation's mean square.</summary>
+    public const float BitLinearNormEpsilon = 1e-30f;
 
     private readonly List<SourceTensor> _tensors = [];
 
@@ -25,7 +29,7 @@ public sealed class BitLlama2cSource : IModelSource
     {
         var model = BitLlama2cModel.Load(path, options.BitOrder);
         var c = model.Config;
-        Hyperparameters = new LlamaHyperparameters("bitnet", c.SeqLen, c.Dim, c.NLayers, c.HiddenDim, c.NHeads, c.NKvHeads, 10000f, 1e-5f, c.VocabSize, c.HeadDim);
+        Hyperparameters = new LlamaHyperparameters("bitnet", c.SeqLen, c.Dim, c.NLayers, c.HiddenDim, c.NHeads, c.NKvHeads, 10000f, 1e-5f, c.VocabSize, c.HeadDim) { RmsNormEpsilon = BitLinearNormEpsilon };
         Hyperparameters.Validate(path);
 
         float[] dimNorm = Enumerable.Repeat(1f / c.Dim, c.Dim).ToArray();
@@ -54,10 +58,10 @@ public sealed class BitLlama2cSource : IModelSource
         Metadata.Set(GgufKeys.Architecture, "bitnet");
         Metadata.Set(GgufKeys.Name, Path.GetFileNameWithoutExtension(path));
         Hyperparameters.WriteTo(Metadata);
-        Metadata.Set(BitLinearNormEpsilonKey, 0f);
+        Metadata.Set(OutputNormEpsilonKey, 1e-5f);
         Llama2cTokenizerFile.Load(path, options.TokenizerPath, c.VocabSize).WriteTo(Metadata);
         Description = $"bitllama2.c ternary model ({(options.BitOrder == BitOrder.MsbFirst ? "MSB-first" : "LSB-first")} codes) → GGUF 'bitnet': {c.NLayers} layers, dim {c.Dim}, hidden {c.HiddenDim}, {c.NHeads}/{c.NKvHeads} heads, vocab {c.VocabSize}";
-        Notes = ["parameter-free BitLinear norms written as attn_norm/attn_sub_norm/ffn_norm/ffn_sub_norm with weights 1/n; q/k rows reordered for NEOX RoPE"];
+        Notes = ["parameter-free BitLinear norms written as attn_norm/attn_sub_norm/ffn_norm/ffn_sub_norm with weights 1/n and epsilon 1e-30 (output_norm's 1e-5 is in tern.output_norm_rms_epsilon); q/k rows reordered for NEOX RoPE"];
     }
 
     private static RowPermutedTensor Neox(SourceTensor t, int rows, int heads) =>
