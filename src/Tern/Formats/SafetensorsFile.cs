@@ -1,20 +1,22 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 
 namespace Tern.Formats;
 
 /// <summary>
-/// A safetensors file, memory-mapped read-only. The header is parsed and checked on open; tensor data is read in
-/// place through <see cref="GetBytes"/> or converted row by row with <see cref="ReadRowsAsFloat"/>, so a
-/// multi-gigabyte checkpoint is never copied whole. Safe to read from several threads; not after Dispose.
+/// A safetensors file, read with positioned reads (no memory map): the header is parsed and checked on open, and
+/// tensor data is copied out a range at a time with <see cref="ReadBytes(SafetensorsTensorInfo, long, Span{byte})"/> or
+/// converted row by row with <see cref="ReadRowsAsFloat"/>. A map would leave every page the converter touched in the
+/// process's resident set (5 GB for a 5 GB checkpoint); reads go through the page cache, which the kernel reclaims,
+/// so converting a multi-gigabyte checkpoint needs only the buffers in flight. Safe to read from several threads.
 /// </summary>
-public sealed unsafe class SafetensorsFile : IDisposable
+public sealed class SafetensorsFile : IDisposable
 {
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
-    private byte* _base;
+    private readonly SafeFileHandle _handle;
     private readonly long _dataStart;
     private readonly Dictionary<string, SafetensorsTensorInfo> _byName;
+    private bool _disposed;
 
     public string Path { get; }
 
@@ -30,23 +32,22 @@ public sealed unsafe class SafetensorsFile : IDisposable
     private SafetensorsFile(string path)
     {
         Path = path;
-        long fileLength = new FileInfo(path).Length;
-        if (fileLength < 8)
-            throw new InvalidDataException($"{path}: {fileLength} bytes is too short for a safetensors file (8-byte header length missing)");
-
-        _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, mapName: null, capacity: 0, MemoryMappedFileAccess.Read);
+        _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
-            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _base = p + _view.PointerOffset;
+            long fileLength = RandomAccess.GetLength(_handle);
+            if (fileLength < 8)
+                throw new InvalidDataException($"{path}: {fileLength} bytes is too short for a safetensors file (8-byte header length missing)");
 
-            ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(_base, 8));
+            Span<byte> prefix = stackalloc byte[8];
+            ReadExactly(0, prefix);
+            ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
             long headerLength = SafetensorsHeader.CheckHeaderLength(declared, fileLength, path);
             _dataStart = 8 + headerLength;
             DataLength = fileLength - _dataStart;
-            var header = SafetensorsHeader.Parse(new ReadOnlySpan<byte>(_base + 8, (int)headerLength), DataLength, path);
+            var headerBytes = new byte[headerLength];
+            ReadExactly(8, headerBytes);
+            var header = SafetensorsHeader.Parse(headerBytes, DataLength, path);
             Tensors = header.Tensors;
             Metadata = header.Metadata;
             _byName = new Dictionary<string, SafetensorsTensorInfo>(StringComparer.Ordinal);
@@ -55,7 +56,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
         catch
         {
-            Dispose();
+            _handle.Dispose();
             throw;
         }
     }
@@ -71,24 +72,22 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public SafetensorsTensorInfo GetTensor(string name) =>
         _byName.TryGetValue(name, out var info) ? info : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
 
-    /// <summary>
-    /// <paramref name="length"/> bytes of a tensor's data starting <paramref name="offset"/> bytes into it, straight
-    /// from the mapping (valid until Dispose).
-    /// </summary>
-    public ReadOnlySpan<byte> GetBytes(SafetensorsTensorInfo info, long offset, int length)
+    /// <summary>Copies destination.Length bytes of a tensor's data, starting <paramref name="offset"/> bytes into it.</summary>
+    public void ReadBytes(SafetensorsTensorInfo info, long offset, Span<byte> destination)
     {
         CheckOwned(info);
-        if (offset < 0 || length < 0 || offset > info.ByteSize - length)
-            throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}..{offset + length} are outside tensor '{info.Name}' ({info.ByteSize} bytes)");
-        return new ReadOnlySpan<byte>(BasePointer + _dataStart + info.DataBegin + offset, length);
+        if (offset < 0 || offset > info.ByteSize - destination.Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}..{offset + destination.Length} are outside tensor '{info.Name}' ({info.ByteSize} bytes)");
+        ReadExactly(_dataStart + info.DataBegin + offset, destination);
     }
 
-    /// <summary>All of a tensor's bytes; only for tensors under 2 GiB.</summary>
-    public ReadOnlySpan<byte> GetBytes(SafetensorsTensorInfo info)
+    /// <summary>A copy of <paramref name="length"/> bytes of a tensor's data, starting <paramref name="offset"/> bytes into it.</summary>
+    public byte[] ReadBytes(SafetensorsTensorInfo info, long offset, int length)
     {
-        if (info.ByteSize > int.MaxValue)
-            throw new ArgumentException($"tensor '{info.Name}' is {info.ByteSize} bytes; read it in parts", nameof(info));
-        return GetBytes(info, 0, (int)info.ByteSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var result = new byte[length];
+        ReadBytes(info, offset, result);
+        return result;
     }
 
     /// <summary>
@@ -108,41 +107,50 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new ArgumentException($"destination holds {dst.Length} floats; {rowCount} rows of '{info.Name}' need {count}", nameof(dst));
 
         int size = info.DType.SizeOf();
-        byte* src = BasePointer + _dataStart + info.DataBegin + firstRow * rowLength * size;
-        // Convert in slices so that a span of source bytes never exceeds int range even for F64 rows.
+        long start = firstRow * rowLength * size;
+        // Read and convert in slices: a bounded buffer, and spans that never exceed int range even for F64 rows.
         const int chunk = 1 << 20;
-        for (long done = 0; done < count;)
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(chunk, count) * size);
+        try
         {
-            int n = (int)Math.Min(chunk, count - done);
-            FloatConversion.ToFloat32(info.DType, new ReadOnlySpan<byte>(src + done * size, n * size), dst.Slice((int)done, n));
-            done += n;
+            for (long done = 0; done < count;)
+            {
+                int n = (int)Math.Min(chunk, count - done);
+                var bytes = buffer.AsSpan(0, n * size);
+                ReadBytes(info, start + (done * size), bytes);
+                FloatConversion.ToFloat32(info.DType, bytes, dst.Slice((int)done, n));
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private byte* BasePointer
+    private void ReadExactly(long fileOffset, Span<byte> destination)
     {
-        get
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        while (!destination.IsEmpty)
         {
-            ObjectDisposedException.ThrowIf(_base == null, this);
-            return _base;
+            int n = RandomAccess.Read(_handle, destination, fileOffset);
+            if (n == 0)
+                throw new InvalidDataException($"{Path}: file is shorter than its header says (ended at byte {fileOffset})");
+            destination = destination[n..];
+            fileOffset += n;
         }
     }
 
     private void CheckOwned(SafetensorsTensorInfo info)
     {
-        // An info from another file would index this mapping with someone else's offsets.
+        // An info from another file would index this one with someone else's offsets.
         if (!_byName.TryGetValue(info.Name, out var own) || !ReferenceEquals(own, info) && own != info)
             throw new ArgumentException($"tensor '{info.Name}' does not belong to {Path}", nameof(info));
     }
 
     public void Dispose()
     {
-        if (_base != null)
-        {
-            _base = null;
-            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
-        }
-        _view?.Dispose();
-        _map?.Dispose();
+        _disposed = true;
+        _handle.Dispose();
     }
 }

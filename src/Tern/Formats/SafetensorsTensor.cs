@@ -7,7 +7,7 @@ public sealed record SafetensorsTensor(SafetensorsFile File, SafetensorsTensorIn
     public SafetensorsDType DType => Info.DType;
     public long[] Shape => Info.Shape;
 
-    public ReadOnlySpan<byte> GetBytes(long offset, int length) => File.GetBytes(Info, offset, length);
+    public void ReadBytes(long offset, Span<byte> destination) => File.ReadBytes(Info, offset, destination);
 
     public void ReadRowsAsFloat(long firstRow, int rowCount, Span<float> dst) => File.ReadRowsAsFloat(Info, firstRow, rowCount, dst);
 

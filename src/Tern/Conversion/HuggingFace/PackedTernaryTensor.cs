@@ -31,12 +31,13 @@ internal sealed class PackedTernaryTensor : SourceTensor
     public override void ReadTernaryRows(long firstRow, int rowCount, Span<sbyte> destination)
     {
         int length = (int)RowLength;
+        var bytes = new byte[length];
         for (int k = 0; k < rowCount; k++)
         {
             long row = firstRow + k;
             long packedRow = row % _packedRows;
             int shift = 2 * (int)(row / _packedRows);
-            var bytes = _packed.GetBytes(packedRow * length, length);
+            _packed.ReadBytes(packedRow * length, bytes);
             var dst = destination.Slice(k * length, length);
             for (int c = 0; c < length; c++)
             {
