@@ -70,9 +70,13 @@ public static class TQ2_0Format
         FormatGuard.RequireBytes("TQ2_0", values.Length, ByteSize(values.Length), dst.Length, nameof(dst));
         FormatGuard.RequireTernary("TQ2_0", values, nameof(values));
 
+        // A block of zeros gets d = 0, as llama.cpp's quantizer writes it (d = max|x|), so files match byte for byte.
         var d = (Half)scale;
         for (int b = 0; b < values.Length / BlockSize; b++)
-            PackBlock(values.Slice(b * BlockSize, BlockSize), d, dst.Slice(b * BytesPerBlock, BytesPerBlock));
+        {
+            var block = values.Slice(b * BlockSize, BlockSize);
+            PackBlock(block, block.ContainsAnyExcept((sbyte)0) ? d : Half.Zero, dst.Slice(b * BytesPerBlock, BytesPerBlock));
+        }
     }
 
     public static void DecodeTernary(ReadOnlySpan<byte> src, Span<sbyte> values, Span<float> blockScales)
