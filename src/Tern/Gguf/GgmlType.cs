@@ -54,6 +54,13 @@ public enum GgmlType
     /// <summary>bitnet.cpp: lookup-table kernel layout for x86; size depends on the kernel configuration.</summary>
     TL2 = 39,
 
+    /// <summary>Upstream only (bitnet.cpp's table ends at 39): NVIDIA FP4, 64-element blocks.</summary>
+    NVFP4 = 40,
+    /// <summary>Upstream only: 1-bit signs with one fp16 scale per 128 elements.</summary>
+    Q1_0 = 41,
+    /// <summary>Upstream only: 2-bit codes (q − 1)·d with one fp16 scale per 64 elements.</summary>
+    Q2_0 = 42,
+
     UpstreamBase = 0x1000,
     IQ4_NL_4_4 = UpstreamBase + 36,
     IQ4_NL_4_8 = UpstreamBase + 37,

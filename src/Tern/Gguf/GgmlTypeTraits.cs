@@ -62,7 +62,13 @@ public static class GgmlTypeTraits
         new(GgmlType.IQ4_NL_4_8, "IQ4_NL_4_8", 37, 32, 18, Removed: true),
         new(GgmlType.IQ4_NL_8_8, "IQ4_NL_8_8", 38, 32, 18, Removed: true),
         new(GgmlType.MXFP4, "MXFP4", 39, 32, 17),
+        new(GgmlType.NVFP4, "NVFP4", 40, 64, 36),
+        new(GgmlType.Q1_0, "Q1_0", 41, 128, 18),
+        new(GgmlType.Q2_0, "Q2_0", 42, 64, 18),
     ];
+
+    /// <summary>The largest type id any known writer uses.</summary>
+    public const uint MaxFileId = 42;
 
     private static readonly FrozenDictionary<GgmlType, GgmlTypeInfo> ByType = All.ToFrozenDictionary(t => t.Type);
 
@@ -101,7 +107,7 @@ public static class GgmlTypeTraits
             return true;
         }
 
-        if (id <= 39)
+        if (id <= MaxFileId)
         {
             type = (GgmlType)id;
             return true;

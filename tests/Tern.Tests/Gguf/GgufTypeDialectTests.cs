@@ -93,6 +93,12 @@ public class GgufTypeDialectTests
         Assert.Equal((256, 54), Pair(GgmlType.TQ1_0));
         Assert.Equal((256, 66), Pair(GgmlType.TQ2_0));
         Assert.Equal((1, 2), Pair(GgmlType.BF16));
+        Assert.Equal((32, 17), Pair(GgmlType.MXFP4));
+        Assert.Equal((64, 36), Pair(GgmlType.NVFP4));
+        Assert.Equal((128, 18), Pair(GgmlType.Q1_0));
+        Assert.Equal((64, 18), Pair(GgmlType.Q2_0));
+        Assert.True(GgmlTypeTraits.TryFromFileId(42, GgmlTypeDialect.BitNetCpp, out var q2) && q2 == GgmlType.Q2_0);
+        Assert.False(GgmlTypeTraits.TryFromFileId(43, GgmlTypeDialect.Upstream, out _));
         foreach (long n in new long[] { 128, 256, 2560L * 6912, 4096 })
             Assert.Equal(n / 4 + 32, GgmlTypeTraits.TensorByteSize(GgmlType.I2_S, [n]));
         Assert.Equal(2560L * 6912 / 4 + 32, GgmlTypeTraits.TensorByteSize(GgmlType.I2_S, [2560, 6912]));
