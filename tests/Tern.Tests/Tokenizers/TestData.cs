@@ -3,9 +3,7 @@ namespace Tern.Tests.Tokenizers;
 /// <summary>Paths of the shared real files (../shared/data from the project root).</summary>
 internal static class TestData
 {
-    public static string Root { get; } = FindRoot();
-
-    public static string Path(string relative) => System.IO.Path.Combine(Root, relative);
+    public static string Path(string relative) => Tern.Tests.TestData.SharedDataPath(relative.Split('/'));
 
     public static string Llama2Model => Path("tokenizers/llama2/tokenizer.model");
     public static string Llama3Json => Path("tokenizers/llama3/tokenizer.json");
@@ -16,19 +14,4 @@ internal static class TestData
     public static string Tok512Model => Path("models/bitllama2c/tok512.model");
     public static string Tok512Bin => Path("models/bitllama2c/tok512.bin");
     public static string Stories260KTok512Bin => Path("models/stories260K/tok512.bin");
-
-    // Walk up from the test binaries until a folder holds shared/data (worktrees sit beside shared/).
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            foreach (string candidate in new[] { System.IO.Path.Combine(dir.FullName, "shared", "data"), System.IO.Path.Combine(dir.FullName, "..", "shared", "data") })
-            {
-                if (Directory.Exists(System.IO.Path.Combine(candidate, "tokenizers")))
-                    return System.IO.Path.GetFullPath(candidate);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"shared/data not found above {AppContext.BaseDirectory}");
-    }
 }
