@@ -61,18 +61,7 @@ public sealed record HfModelConfig
     /// <summary>Parses config.json text; <paramref name="path"/> only names the source in errors.</summary>
     public static HfModelConfig Parse(ReadOnlySpan<byte> utf8Json, string path)
     {
-        // Files saved by Windows editors may start with a UTF-8 byte order mark, which the JSON reader refuses.
-        if (utf8Json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
-            utf8Json = utf8Json[3..];
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(utf8Json.ToArray());
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e);
-        }
+        var doc = StrictJson.Parse(utf8Json, path);
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)

@@ -116,15 +116,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
 
     private static (Dictionary<string, string> WeightMap, Dictionary<string, string> Metadata) ReadIndex(string indexPath)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{indexPath}: not valid JSON: {e.Message}", e);
-        }
+        var doc = StrictJson.Parse(File.ReadAllBytes(indexPath), indexPath);
         using (doc)
         {
             var root = doc.RootElement;

@@ -29,16 +29,7 @@ internal sealed class SafetensorsHeader
 
     public static SafetensorsHeader Parse(ReadOnlySpan<byte> json, long dataLength, string path)
     {
-        JsonDocument doc;
-        try
-        {
-            // Allow the header to end in the spaces writers pad with; Utf8 validation is done by the reader.
-            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: safetensors header is not valid JSON: {e.Message}", e);
-        }
+        var doc = StrictJson.Parse(json, path, "safetensors header", maxDepth: 16);
 
         using (doc)
         {

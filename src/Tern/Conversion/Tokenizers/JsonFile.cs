@@ -12,15 +12,7 @@ internal static class JsonFile
     {
         // One read of the bytes: the 9 MB Llama 3 tokenizer.json costs the file plus JsonDocument's index, not a
         // string copy of it.
-        byte[] bytes = File.ReadAllBytes(path);
-        try
-        {
-            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {e.Message}", e);
-        }
+        return Tern.Formats.StrictJson.Parse(File.ReadAllBytes(path), path, maxDepth: 256);
     }
 
     public static JsonElement? Property(JsonElement obj, string name) =>
