@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Tern.Cli.Commands;
 
+Consoles.ConfigureStdout();
+
 var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET: inspect, convert and quantize GGUF files.")
 {
     InfoCommand.Create(),

@@ -18,8 +18,7 @@ internal static class CommandErrors
         }
         catch (Exception e) when (IsUserError(e))
         {
-            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            stderr.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            Consoles.CreateStderr().MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return BadInput;
         }
     }

@@ -50,7 +50,7 @@ internal static class ConvertCommand
                 BitOrder = string.Equals(parse.GetValue(bitOrder), "lsb", StringComparison.OrdinalIgnoreCase) ? BitOrder.LsbFirst : BitOrder.MsbFirst,
                 TokenizerPath = parse.GetValue(tokenizer)?.FullName,
             };
-            string outPath = parse.GetRequiredValue(output).FullName;
+            string outPath = OutputPaths.Require(parse.GetRequiredValue(output));
 
             using var source = ModelSources.Open(parse.GetRequiredValue(input), sourceOptions);
             var plan = ModelConverter.Plan(source, options);

@@ -13,7 +13,7 @@ internal static class QuantizeCommand
         var input = new Argument<FileInfo>("IN") { Description = "The GGUF file to read." };
         var output = new Argument<FileInfo>("OUT") { Description = "The GGUF file to write (written to a temporary name, then renamed)." };
         var type = new Argument<string>("TYPE") { Description = "i2_s, tq2_0 or tq1_0." };
-        type.AcceptOnlyFromAmong("i2_s", "tq2_0", "tq1_0", "I2_S", "TQ2_0", "TQ1_0");
+        type.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, "i2_s", "tq2_0", "tq1_0");
         var command = new Command("quantize", "Re-encode the ternary tensors of a GGUF file as I2_S, TQ2_0 or TQ1_0 without changing any value; other tensors and all metadata are kept.")
         {
             input, output, type,
@@ -22,7 +22,7 @@ internal static class QuantizeCommand
         {
             var target = Types.ParseTernary(parse.GetRequiredValue(type));
             string inPath = parse.GetRequiredValue(input).FullName;
-            string outPath = parse.GetRequiredValue(output).FullName;
+            string outPath = OutputPaths.Require(parse.GetRequiredValue(output));
             IReadOnlyList<GgufRequantizer.TensorResult> results = [];
             ProgressBars.Run($"quantize → {GgmlTypeTraits.NameOf(target)}", progress => results = GgufRequantizer.Requantize(inPath, outPath, target, progress));
 

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+
+namespace Tern.Tests.Cli;
+
+/// <summary>What one run of `tern` printed and returned.</summary>
+public sealed record TernResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit code {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>
+/// Runs the CLI as a separate process, as users do. Output is redirected, so the CLI sees no terminal and draws no
+/// progress bar. By default it runs the JIT build that this test project builds beside itself
+/// (src/Tern.Cli/bin/&lt;Configuration&gt;/net10.0/Tern.Cli.dll); TERN_CLI=/path/to/tern runs the same tests
+/// against another build, such as the NativeAOT binary.
+/// </summary>
+public static class TernProcess
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private static readonly Lazy<string> CliDll = new(FindCliDll);
+
+    public static TernResult Run(params string[] args)
+    {
+        var start = NewStartInfo();
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        // Spectre honours NO_COLOR; redirected output has no colour anyway, this keeps it so on odd hosts.
+        start.Environment["NO_COLOR"] = "1";
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        // Both pipes are drained at once: reading one to its end while the child fills the other would deadlock.
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"tern {string.Join(' ', args)} ran longer than {Timeout.TotalSeconds} s");
+        }
+
+        process.WaitForExit();
+        return new TernResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static ProcessStartInfo NewStartInfo()
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (Environment.GetEnvironmentVariable("TERN_CLI") is { Length: > 0 } native)
+        {
+            start.FileName = native;
+        }
+        else
+        {
+            // The muxer that runs these tests, so a machine with several SDKs uses the same runtime.
+            start.FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+            start.ArgumentList.Add(CliDll.Value);
+        }
+
+        return start;
+    }
+
+    private static string FindCliDll()
+    {
+        // The test assembly sits in tests/Tern.Tests/bin/<Configuration>/<tfm>/; the CLI was built with the same two.
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string tfm = testBin.Name;
+        string configuration = testBin.Parent!.Name;
+        string dll = Path.Combine(TestData.RepoRoot, "src", "Tern.Cli", "bin", configuration, tfm, "Tern.Cli.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} not found; build src/Tern.Cli ({configuration}) first", dll);
+    }
+}
