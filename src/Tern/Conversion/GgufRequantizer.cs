@@ -10,8 +10,11 @@ namespace Tern.Conversion;
 /// </summary>
 public static class GgufRequantizer
 {
-    /// <summary>What happened to one tensor.</summary>
-    public sealed record TensorResult(string Name, GgmlType From, GgmlType To, string? Note);
+    /// <summary>
+    /// What happened to one tensor. <paramref name="ScaleRelativeChange"/> is |fp16(s) − s| / s for an I2_S scale
+    /// that TQ's fp16 blocks cannot hold exactly, and 0 when nothing was rounded.
+    /// </summary>
+    public sealed record TensorResult(string Name, GgmlType From, GgmlType To, string? Note, double ScaleRelativeChange = 0);
 
     public static IReadOnlyList<TensorResult> Requantize(string inputPath, string outputPath, GgmlType target, IProgress<ConversionProgress>? progress = null)
     {
@@ -58,7 +61,7 @@ public static class GgufRequantizer
             writer.AddTensor(new GgufTensorSource(tensor.Name, target, tensor.Shape, size, s =>
             {
                 var decoded = TernaryCodec.DecodeTernary(tensor.Type, file.GetTensorData(tensor), tensor.ElementCount);
-                results.Add(new TensorResult(tensor.Name, tensor.Type, target, ScaleNote(decoded, target, tensor)));
+                results.Add(Describe(decoded, target, tensor));
                 Encode(decoded, target, tensor, size, s, inputPath);
             }));
         }
@@ -73,13 +76,15 @@ public static class GgufRequantizer
         return results;
     }
 
-    private static string? ScaleNote(TernaryTensor decoded, GgmlType target, GgufTensorInfo tensor)
+    private static TensorResult Describe(TernaryTensor decoded, GgmlType target, GgufTensorInfo tensor)
     {
         // I2_S keeps one float32 scale; TQ blocks keep float16 ones. Going to TQ rounds a scale that F16 cannot hold.
-        if (tensor.Type != GgmlType.I2_S || target == GgmlType.I2_S)
-            return null;
         float scale = decoded.BlockScales[0];
-        return F16Format.IsExactInHalf(scale) ? null : $"scale {scale:R} rounds to {(float)(Half)scale:R} in F16 blocks";
+        if (tensor.Type != GgmlType.I2_S || target == GgmlType.I2_S || F16Format.IsExactInHalf(scale))
+            return new TensorResult(tensor.Name, tensor.Type, target, null);
+        float rounded = (float)(Half)scale;
+        return new TensorResult(tensor.Name, tensor.Type, target, $"scale {scale:R} rounds to {rounded:R} in F16 blocks",
+            Math.Abs(rounded - (double)scale) / Math.Abs(scale));
     }
 
     private static void Encode(TernaryTensor decoded, GgmlType target, GgufTensorInfo tensor, long size, Stream output, string path)
