@@ -162,6 +162,8 @@ public sealed unsafe class GgufFile : IDisposable
     public static GgufFile Open(string path, GgufReadOptions? options = null)
     {
         options ??= new GgufReadOptions();
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{path}: is a folder, not a GGUF file");
         var info = new FileInfo(path);
         if (!info.Exists)
             throw new FileNotFoundException($"{path}: file not found", path);
