@@ -52,9 +52,9 @@ internal static class Expected
         h ^= h >> 31;
         h *= 0xD6E8FEB86659FD93UL;
         h ^= h >> 32;
-        int m = (int)(h & 0x7F), e = 1 + (int)((h >> 7) % 6);
-        float v = (1 + (m / 128f)) * MathF.Pow(2, -e);
-        return ((h >> 12) & 1) == 0 ? v : -v;
+        // bfloat16 bits: sign, biased exponent 127 − e, seven mantissa bits.
+        uint m = (uint)(h & 0x7F), e = 1 + (uint)((h >> 7) % 6), sign = (uint)((h >> 12) & 1);
+        return BitConverter.UInt32BitsToSingle(((sign << 15) | ((127 - e) << 7) | m) << 16);
     }
 
     /// <summary>BitNet's weight_quant: γ = mean|W| (clamped at 1e-5), W̃ = clamp(round_half_even(W/γ), −1, 1).</summary>

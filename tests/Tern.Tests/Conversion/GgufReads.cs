@@ -49,8 +49,17 @@ internal static class GgufReads
     public static void AssertStoredAs(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, GgmlType type, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
+        float tolerance = 0;
         for (int i = 0; i < expected.Length; i++)
         {
+            if (type == GgmlType.Q8_0 && i % 32 == 0)
+            {
+                float amax = 0;
+                foreach (float v in expected.Slice(i, 32))
+                    amax = MathF.Max(amax, MathF.Abs(v));
+                tolerance = amax / 127 * 0.6f;
+            }
+
             float want = type switch
             {
                 GgmlType.F32 => expected[i],
@@ -59,15 +68,6 @@ internal static class GgufReads
                 GgmlType.Q8_0 => expected[i],
                 _ => throw new ArgumentException($"no float expectation for {type}", nameof(type)),
             };
-            float tolerance = 0;
-            if (type == GgmlType.Q8_0)
-            {
-                int start = i / 32 * 32;
-                float amax = 0;
-                foreach (float v in expected.Slice(start, 32))
-                    amax = MathF.Max(amax, MathF.Abs(v));
-                tolerance = amax / 127 * 0.6f;
-            }
 
             if (!(MathF.Abs(actual[i] - want) <= tolerance))
                 Assert.Fail($"{what}: element {i} is {actual[i]:R}, expected {want:R} (±{tolerance}) as {type}");

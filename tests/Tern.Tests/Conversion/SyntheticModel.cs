@@ -6,7 +6,7 @@ using Tern.Quantization;
 namespace Tern.Tests.Conversion;
 
 /// <summary>Dimensions of a synthetic model; <see cref="HeadDim"/> may differ from Hidden/Heads (Falcon3).</summary>
-internal sealed record ModelDims(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int Vocab, int HeadDim)
+public sealed record ModelDims(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int Vocab, int HeadDim)
 {
     public int QRows => Heads * HeadDim;
 
@@ -14,7 +14,7 @@ internal sealed record ModelDims(int Hidden, int Intermediate, int Layers, int H
 }
 
 /// <summary>How the checkpoint stores its seven projections.</summary>
-internal enum ProjectionStorage
+public enum ProjectionStorage
 {
     /// <summary>Float master weights (2B-4T-bf16, 1bitLLM): ternarized by the converter with absmean.</summary>
     Masters,
@@ -23,14 +23,14 @@ internal enum ProjectionStorage
     Packed,
 }
 
-internal enum LmHead
+public enum LmHead
 {
     None,
     SameAsEmbedding,
     Own,
 }
 
-internal sealed record SyntheticOptions
+public sealed record SyntheticOptions
 {
     public required SafetensorsDType FloatType { get; init; }
     public required ProjectionStorage Storage { get; init; }
