@@ -86,4 +86,13 @@ public sealed class OneBitLlmTests(OneBitLlmTests.Checkpoint model) : IClassFixt
 
         model.Model.AssertTensors(result.File, options, withOutput: false, withRopeFreqs: false);
     }
+
+    [Fact]
+    public void UntieWritesTheEmbeddingAgainAsOutput()
+    {
+        var options = new ConversionOptions { WeightType = GgmlType.I2_S, Untie = true, OutputTensorType = GgmlType.Q8_0 };
+        using var result = model.Convert(options, "untied.gguf");
+        Assert.Contains(result.Notes, n => n.Contains("--untie", StringComparison.Ordinal));
+        model.Model.AssertTensors(result.File, options, withOutput: true, withRopeFreqs: false);
+    }
 }
