@@ -239,7 +239,14 @@ public sealed class HfCheckpointSource : IModelSource
             throw new InvalidDataException($"{scale.File.Path}: tensor '{scale.Info.Name}' has {n} elements; one per-tensor scale was expected");
         var value = new float[1];
         scale.ReadRowsAsFloat(0, 1, value);
-        return WeightScaleConventions.ScaleOf(value[0], Convention, scale.Info.Name);
+        try
+        {
+            return WeightScaleConventions.ScaleOf(value[0], Convention, scale.Info.Name);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{scale.File.Path}: {e.Message}", e);
+        }
     }
 
     private void CheckEverythingPlaced()
