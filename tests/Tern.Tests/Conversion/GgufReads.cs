@@ -81,8 +81,15 @@ internal static class GgufReads
         int bad = actual.Values.AsSpan().CommonPrefixLength(values);
         if (bad < values.Length)
             Assert.Fail($"{what}: ternary value {bad} is {actual.Values[bad]}, expected {values[bad]}");
-        // I2_S keeps γ as a float32; TQ1_0/TQ2_0 keep an fp16 copy in every block of 256.
+        // I2_S keeps γ as a float32; TQ1_0/TQ2_0 keep an fp16 copy in every block of 256 that holds a nonzero
+        // value, and 0 in a block of zeros (llama.cpp's d = max|x|).
         float want = type == GgmlType.I2_S ? scale : Expected.F16(scale);
-        Assert.All(actual.BlockScales, s => Assert.True(s == want, $"{what}: scale {s:R}, expected {want:R}"));
+        for (int b = 0; b < actual.BlockScales.Length; b++)
+        {
+            int start = b * actual.BlockSize;
+            bool zeros = !values.AsSpan(start, Math.Min(actual.BlockSize, values.Length - start)).ContainsAnyExcept((sbyte)0);
+            float expected = type != GgmlType.I2_S && zeros ? 0f : want;
+            Assert.True(actual.BlockScales[b] == expected, $"{what}: block {b} scale {actual.BlockScales[b]:R}, expected {expected:R}");
+        }
     }
 }
