@@ -99,6 +99,28 @@ public class GgufRoundTripTests
     }
 
     [Fact]
+    public void Version2FilesReadLikeVersion3()
+    {
+        // Version 3 only added big-endian files; a little-endian v2 file has the same layout.
+        using var dir = TestData.NewTempFolder();
+        var m = new GgufMetadata();
+        m.Add(GgufKeys.Architecture, GgufValue.FromString("llama"));
+        m.Add("llama.block_count", GgufValue.FromUInt32(2));
+        var writer = new GgufWriter(m);
+        writer.AddTensor("w", GgmlType.F32, [4], new byte[] { 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64 });
+        string path = dir.File("v2.gguf");
+        writer.Write(path);
+        var bytes = File.ReadAllBytes(path);
+        bytes[4] = 2;
+        File.WriteAllBytes(path, bytes);
+
+        using var file = GgufFile.Open(path);
+        Assert.Equal(2, file.Version);
+        Assert.Equal(2u, file.Metadata.GetUInt32("llama.block_count"));
+        Assert.Equal([1f, 2f, 3f, 4f], System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorData(file.GetTensor("w"))).ToArray());
+    }
+
+    [Fact]
     public void TheWrittenBytesFollowTheSpecByteForByte()
     {
         // A minimal file worked by hand from docs/gguf.md: header, one uint32 key, one F32 tensor of 2 elements.
