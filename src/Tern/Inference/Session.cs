@@ -1,0 +1,47 @@
+using Tern.Models;
+
+namespace Tern.Inference;
+
+/// <summary>One conversation: its KV cache and position. Not thread-safe; use one session per conversation.</summary>
+public sealed class Session
+{
+    private readonly KvCache _cache;
+    private readonly Transformer _transformer;
+
+    internal Session(TernModel model, int contextLength)
+    {
+        Model = model;
+        _cache = new KvCache(model.Config, contextLength);
+        _transformer = new Transformer(model.Config, model.Weights, contextLength);
+    }
+
+    public TernModel Model { get; }
+
+    /// <summary>Tokens processed so far.</summary>
+    public int Position { get; private set; }
+
+    public int ContextLength => _cache.ContextLength;
+
+    /// <summary>Feeds one token and returns the logits for the next (valid until the next call).</summary>
+    public ReadOnlySpan<float> Evaluate(int token)
+    {
+        if (Position >= ContextLength)
+            throw new InvalidOperationException($"the context of {ContextLength} tokens is full");
+        var logits = _transformer.Forward(token, Position, _cache);
+        Position++;
+        return logits;
+    }
+
+    /// <summary>Greedy decoding: the most likely token (the lowest id on ties).</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+        {
+            if (logits[i] > logits[best])
+                best = i;
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Tern.Models;
+
+/// <summary>Keys and values of every layer for every position so far, allocated once for the session's context.</summary>
+public sealed class KvCache
+{
+    private readonly float[][] _keys;
+    private readonly float[][] _values;
+    private readonly int _width;
+
+    public KvCache(ModelConfig config, int contextLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(contextLength);
+        ContextLength = contextLength;
+        _width = config.KeyValueLength;
+        _keys = new float[config.BlockCount][];
+        _values = new float[config.BlockCount][];
+        for (int l = 0; l < config.BlockCount; l++)
+        {
+            _keys[l] = new float[(long)contextLength * _width];
+            _values[l] = new float[(long)contextLength * _width];
+        }
+    }
+
+    public int ContextLength { get; }
+
+    public Span<float> Key(int layer, int position) => _keys[layer].AsSpan(position * _width, _width);
+
+    public Span<float> Value(int layer, int position) => _values[layer].AsSpan(position * _width, _width);
+}

@@ -1,0 +1,87 @@
+using Tern.Gguf;
+using Tern.Quantization;
+
+namespace Tern.Models;
+
+/// <summary>
+/// All weights of a model, checked against its config: every tensor present with the shape the config implies,
+/// or an error naming the tensor. Float tensors are decoded once; ternary ones keep their values and scales.
+/// </summary>
+public sealed class ModelWeights
+{
+    private ModelWeights(FloatWeightMatrix embedding, IReadOnlyList<LayerWeights> layers, float[] outputNorm, WeightMatrix output, float[]? ropeFactors)
+    {
+        TokenEmbedding = embedding;
+        Layers = layers;
+        OutputNorm = outputNorm;
+        Output = output;
+        RopeFactors = ropeFactors;
+    }
+
+    public FloatWeightMatrix TokenEmbedding { get; }
+
+    public IReadOnlyList<LayerWeights> Layers { get; }
+
+    public float[] OutputNorm { get; }
+
+    /// <summary>output.weight, or the token embedding when the head is tied.</summary>
+    public WeightMatrix Output { get; }
+
+    /// <summary>rope_freqs.weight (llama3 RoPE scaling): per-frequency divisors, or null.</summary>
+    public float[]? RopeFactors { get; }
+
+    public static ModelWeights Load(GgufFile file, ModelConfig c)
+    {
+        var embedding = Matrix(file, "token_embd.weight", c.VocabSize, c.EmbeddingLength);
+        if (embedding is not FloatWeightMatrix floatEmbedding)
+            throw new NotSupportedException($"{file.Path}: token_embd.weight is {file.GetTensor("token_embd.weight").TypeInfo.Name}; a ternary embedding is not supported");
+
+        bool subNorms = file.TryGetTensor("blk.0.attn_sub_norm.weight", out _);
+        var layers = new LayerWeights[c.BlockCount];
+        for (int l = 0; l < c.BlockCount; l++)
+        {
+            string p = $"blk.{l}.";
+            layers[l] = new LayerWeights(
+                Vector(file, p + "attn_norm.weight", c.EmbeddingLength),
+                Matrix(file, p + "attn_q.weight", c.QueryLength, c.EmbeddingLength),
+                Matrix(file, p + "attn_k.weight", c.KeyValueLength, c.EmbeddingLength),
+                Matrix(file, p + "attn_v.weight", c.KeyValueLength, c.EmbeddingLength),
+                Matrix(file, p + "attn_output.weight", c.EmbeddingLength, c.QueryLength),
+                subNorms ? Vector(file, p + "attn_sub_norm.weight", c.QueryLength) : null,
+                Vector(file, p + "ffn_norm.weight", c.EmbeddingLength),
+                Matrix(file, p + "ffn_gate.weight", c.FeedForwardLength, c.EmbeddingLength),
+                Matrix(file, p + "ffn_up.weight", c.FeedForwardLength, c.EmbeddingLength),
+                Matrix(file, p + "ffn_down.weight", c.EmbeddingLength, c.FeedForwardLength),
+                subNorms ? Vector(file, p + "ffn_sub_norm.weight", c.FeedForwardLength) : null);
+        }
+
+        // bitnet.cpp and llama.cpp always use token_embd as the head of the BitNet families, even if output.weight exists.
+        bool bitnet = c.Architecture.StartsWith("bitnet", StringComparison.Ordinal);
+        var output = !bitnet && file.TryGetTensor("output.weight", out _) ? Matrix(file, "output.weight", c.VocabSize, c.EmbeddingLength) : floatEmbedding;
+        float[]? ropeFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector(file, "rope_freqs.weight", c.HeadDim / 2) : null;
+        return new ModelWeights(floatEmbedding, layers, Vector(file, "output_norm.weight", c.EmbeddingLength), output, ropeFactors);
+    }
+
+    private static GgufTensorInfo Require(GgufFile file, string name) =>
+        file.TryGetTensor(name, out var t) ? t : throw new InvalidDataException($"{file.Path}: tensor '{name}' is missing");
+
+    private static WeightMatrix Matrix(GgufFile file, string name, int rows, int columns)
+    {
+        var t = Require(file, name);
+        if (t.Shape.Length != 2 || t.Shape[0] != columns || t.Shape[1] != rows)
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}]; the metadata implies [{columns}, {rows}]");
+        return WeightMatrix.Load(file, t);
+    }
+
+    private static float[] Vector(GgufFile file, string name, int length)
+    {
+        var t = Require(file, name);
+        if (t.Shape.Length != 1 || t.Shape[0] != length)
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}]; the metadata implies [{length}]");
+        if (!TensorCodec.CanDecode(t.Type) || TernaryCodec.IsTernary(t.Type))
+            throw new NotSupportedException($"{file.Path}: tensor '{name}' is {t.TypeInfo.Name}; a vector must be a float type");
+        var values = new float[length];
+        TensorCodec.Decode(t.Type, file.GetTensorData(t), values);
+        return values;
+    }
+}

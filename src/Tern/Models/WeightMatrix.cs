@@ -1,0 +1,42 @@
+using Tern.Gguf;
+using Tern.Quantization;
+
+namespace Tern.Models;
+
+/// <summary>
+/// A weight matrix y = W·x with W of <see cref="Rows"/> outputs × <see cref="Columns"/> inputs (GGUF shape
+/// [Columns, Rows]). Ternary tensors compute as BitLinear layers (int8 activations); others in float.
+/// </summary>
+public abstract class WeightMatrix
+{
+    protected WeightMatrix(string name, int rows, int columns)
+    {
+        Name = name;
+        Rows = rows;
+        Columns = columns;
+    }
+
+    public string Name { get; }
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    /// <summary>y = W·x; x has <see cref="Columns"/> elements, y <see cref="Rows"/>.</summary>
+    public abstract void Multiply(ReadOnlySpan<float> x, Span<float> y);
+
+    /// <summary>Loads a 2-D tensor; ternary types become <see cref="TernaryWeightMatrix"/>, decodable ones float.</summary>
+    public static WeightMatrix Load(GgufFile file, GgufTensorInfo tensor)
+    {
+        if (tensor.Shape.Length != 2)
+            throw new InvalidDataException($"{file.Path}: tensor '{tensor.Name}' has {tensor.Shape.Length} dimensions; a matrix needs 2");
+        int columns = checked((int)tensor.Shape[0]), rows = checked((int)tensor.Shape[1]);
+        if (TernaryCodec.IsTernary(tensor.Type))
+            return new TernaryWeightMatrix(tensor.Name, rows, columns, TernaryCodec.DecodeTernary(tensor.Type, file.GetTensorData(tensor), tensor.ElementCount));
+        if (!TensorCodec.CanDecode(tensor.Type))
+            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' is {tensor.TypeInfo.Name}, which Tern cannot compute with");
+        var values = new float[tensor.ElementCount];
+        TensorCodec.Decode(tensor.Type, file.GetTensorData(tensor), values);
+        return new FloatWeightMatrix(tensor.Name, rows, columns, values);
+    }
+}
