@@ -28,7 +28,7 @@ public sealed class ByteLevelBpeTokenizer : GgufTokenizer
         string[] patterns = PreTokenizerPatterns.For(Pre)
             ?? throw new NotSupportedException($"{GgufKeys.TokenizerPre} = \"{Pre}\" is not supported; Tern knows \"llama-bpe\", \"gpt2\" and \"default\"");
         _preTokenizer = [.. patterns.Select(p => new Regex(p, RegexOptions.CultureInvariant))];
-        _ignoreMerges = Pre is "llama-bpe" or "llama3" or "falcon3";
+        _ignoreMerges = IsLlama3Pre(Pre);
 
         string[] merges = metadata.TryGetValue(GgufKeys.TokenizerMerges, out var m)
             ? m.AsArray<string>()
@@ -54,7 +54,11 @@ public sealed class ByteLevelBpeTokenizer : GgufTokenizer
     /// <summary>tokenizer.ggml.pre: which regex cuts the text before merging.</summary>
     public string Pre { get; }
 
-    private protected override bool DefaultAddBos => false;
+    /// <summary>llama.cpp adds BOS by default for Llama 3's pre-tokenizer only.</summary>
+    private protected override bool DefaultAddBos(GgufMetadata metadata) =>
+        IsLlama3Pre(metadata.GetStringOrDefault(GgufKeys.TokenizerPre));
+
+    private static bool IsLlama3Pre(string? pre) => pre is "llama-bpe" or "llama3" or "falcon3";
 
     private protected override void EncodeText(string text, bool afterSpecial, List<int> output)
     {

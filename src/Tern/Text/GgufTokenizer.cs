@@ -24,7 +24,7 @@ public abstract class GgufTokenizer
         BosId = ReadId(metadata, GgufKeys.TokenizerBosId) ?? defaultBos;
         EosId = ReadId(metadata, GgufKeys.TokenizerEosId) ?? defaultEos;
         EotId = ReadId(metadata, GgufKeys.TokenizerEotId) ?? FindEot();
-        AddBos = metadata.TryGetValue(GgufKeys.TokenizerAddBos, out var addBos) ? addBos.AsBool() : DefaultAddBos;
+        AddBos = metadata.TryGetValue(GgufKeys.TokenizerAddBos, out var addBos) ? addBos.AsBool() : DefaultAddBos(metadata);
         AddEos = metadata.TryGetValue(GgufKeys.TokenizerAddEos, out var addEos) && addEos.AsBool();
 
         // llama.cpp always splits out user-defined tokens; control and unknown tokens only when asked to.
@@ -50,7 +50,8 @@ public abstract class GgufTokenizer
     /// <summary>Whether the model wants EOS after a prompt (tokenizer.ggml.add_eos_token).</summary>
     public bool AddEos { get; }
 
-    private protected virtual bool DefaultAddBos => true;
+    /// <summary>add_bos_token when the metadata leaves it out: llama.cpp's default for the model and pre-tokenizer.</summary>
+    private protected abstract bool DefaultAddBos(GgufMetadata metadata);
 
     /// <summary>
     /// Reads the tokenizer keys of <paramref name="metadata"/>. Throws when the model is not one Tern knows,

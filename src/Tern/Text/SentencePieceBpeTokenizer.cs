@@ -38,8 +38,9 @@ public sealed class SentencePieceBpeTokenizer : GgufTokenizer
         for (int b = 0; b < 256; b++)
         {
             string hex = $"<0x{b:X2}>";
+            // Without <0xXX>, llama.cpp looks the byte up as a one-character token, which only ASCII can be.
             _byteIds[b] = _ids.TryGetValue(hex, out int id) ? id
-                : _ids.TryGetValue(((char)b).ToString(), out id) ? id
+                : b < 0x80 && _ids.TryGetValue(((char)b).ToString(), out id) ? id
                 : -1;
         }
 
@@ -49,6 +50,8 @@ public sealed class SentencePieceBpeTokenizer : GgufTokenizer
     }
 
     public override string Model => "llama";
+
+    private protected override bool DefaultAddBos(GgufMetadata metadata) => true;
 
     /// <summary>tokenizer.ggml.add_space_prefix (default true).</summary>
     public bool AddSpacePrefix { get; }
