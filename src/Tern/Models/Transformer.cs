@@ -117,7 +117,7 @@ public sealed class Transformer
             int kvOffset = h / group * headDim;
             for (int t = 0; t <= position; t++)
                 scores[t] = TensorPrimitives.Dot(q, cache.Key(layer, t).Slice(kvOffset, headDim)) * scale;
-            TensorPrimitives.SoftMax(scores, scores);
+            StableSoftMax.InPlace(scores);
 
             var o = output.Slice(h * headDim, headDim);
             o.Clear();

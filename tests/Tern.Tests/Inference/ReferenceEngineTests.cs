@@ -87,3 +87,18 @@ public class ReferenceEngineTests
         Assert.Contains("'gpt2'", e.Message);
     }
 }
+
+public class StableSoftMaxTests
+{
+    [Fact]
+    public void LargeScoresDoNotOverflow()
+    {
+        // TensorPrimitives.SoftMax gives NaN, NaN, 0 here; e^(1000−1000) = 1 and e^(999−1000) = e^−1.
+        float[] s = [1000f, 999f, 10f];
+        Tern.Models.StableSoftMax.InPlace(s);
+        float e = MathF.Exp(-1f);
+        Assert.Equal(1f / (1f + e), s[0], 6);
+        Assert.Equal(e / (1f + e), s[1], 6);
+        Assert.Equal(0f, s[2]);
+    }
+}
