@@ -3,11 +3,12 @@ using Tern.Cli.Commands;
 
 Consoles.ConfigureStdout();
 
-var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET: inspect, convert and quantize GGUF files.")
+var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET: inspect, convert and quantize GGUF files, and run them.")
 {
     InfoCommand.Create(),
     ConvertCommand.Create(),
     QuantizeCommand.Create(),
+    RunCommand.Create(),
 };
 
 return root.Parse(args).Invoke();

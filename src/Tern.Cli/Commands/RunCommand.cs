@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tern.Inference;
+using Tern.Text;
+
+namespace Tern.Cli.Commands;
+
+/// <summary>
+/// `tern run -m MODEL -p PROMPT [-n N] [-t T] [-c CTX] [--temp T] [--top-k K] [--top-p P] [--min-p P]
+/// [--repeat-penalty R] [--seed S] [--json]`: streams the generated text, then prompt and generation tokens/s.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt (special tokens such as <|begin_of_text|> are recognized).", DefaultValueFactory = _ => "" };
+        var tokens = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (the reference engine of this version computes on one).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
+        var temperature = new Option<float>("--temp") { Description = "Temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
+        var topP = new Option<float>("--top-p") { Description = "Keep the most likely tokens up to probability P (1: all).", DefaultValueFactory = _ => 0.95f };
+        var minP = new Option<float>("--min-p") { Description = "Drop tokens less likely than P times the best (0: none).", DefaultValueFactory = _ => 0.05f };
+        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Penalty for the last 64 tokens (1: off).", DefaultValueFactory = _ => 1f };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the random draw (default: random; printed with --json)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt and generated token ids, text, speeds) instead of streaming." };
+        var command = new Command("run", "Generate text from a prompt.")
+        {
+            model, prompt, tokens, threads, context, temperature, topK, topP, minP, repeatPenalty, seed, json,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            int n = parse.GetValue(tokens);
+            if (n < 0)
+                throw new ArgumentException($"-n {n}: the number of tokens to generate must be 0 or more");
+            int t = parse.GetValue(threads);
+            if (t < 1)
+                throw new ArgumentException($"-t {t}: at least one thread is needed");
+            var sampling = new SamplingOptions
+            {
+                Temperature = parse.GetValue(temperature),
+                TopK = parse.GetValue(topK),
+                TopP = parse.GetValue(topP),
+                MinP = parse.GetValue(minP),
+                RepeatPenalty = parse.GetValue(repeatPenalty),
+                Seed = parse.GetValue(seed) ?? Random.Shared.Next(),
+            };
+            sampling.Validate();
+
+            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName);
+            int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
+            if (ctx < 1 || ctx > loaded.Config.ContextLength)
+                throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");
+            var tokenizer = GgufTokenizer.Create(loaded.Metadata);
+            var generator = new TextGenerator(loaded.CreateSession(ctx), tokenizer);
+            string promptText = parse.GetValue(prompt) ?? "";
+            var promptIds = generator.Tokenize(promptText);
+            if (promptIds.Length == 0)
+                promptIds = [tokenizer.BosId];
+            if (promptIds.Length > ctx)
+                throw new ArgumentException($"the prompt is {promptIds.Length} tokens, longer than the context of {ctx} (-c)");
+
+            if (parse.GetValue(json))
+            {
+                var ids = new List<int>();
+                var text = new StringBuilder();
+                foreach (var g in generator.Generate(promptIds, n, sampling))
+                {
+                    if (g.Id >= 0)
+                        ids.Add(g.Id);
+                    text.Append(g.Text);
+                }
+
+                Console.Out.Write(ToJson(promptIds, ids, text.ToString(), sampling.Seed, generator.Statistics));
+                return 0;
+            }
+
+            var stdout = Console.Out;
+            stdout.Write(promptText);
+            foreach (var g in generator.Generate(promptIds, n, sampling))
+            {
+                stdout.Write(g.Text);
+                stdout.Flush();
+            }
+
+            stdout.WriteLine();
+            var s = generator.Statistics;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"prompt: {s.PromptTokens} tokens, {s.PromptTokensPerSecond:F2} tokens/s; generation: {s.GeneratedTokens} tokens, {s.GeneratedTokensPerSecond:F2} tokens/s"));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string ToJson(int[] prompt, List<int> generated, string text, int seed, GenerationStatistics s)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("prompt_tokens");
+            foreach (int id in prompt)
+                w.WriteNumberValue(id);
+            w.WriteEndArray();
+            w.WriteStartArray("tokens");
+            foreach (int id in generated)
+                w.WriteNumberValue(id);
+            w.WriteEndArray();
+            w.WriteString("text", text);
+            w.WriteNumber("seed", seed);
+            w.WriteNumber("prompt_tokens_per_second", Math.Round(s.PromptTokensPerSecond, 3));
+            w.WriteNumber("tokens_per_second", Math.Round(s.GeneratedTokensPerSecond, 3));
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray()) + Environment.NewLine;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+using Tern.Text;
+
+namespace Tern.Inference;
+
+/// <summary>
+/// Feeds a prompt to a session and yields the generated tokens with their text as they come, until the tokenizer's
+/// end of generation, <c>maxTokens</c>, or the end of the context.
+/// </summary>
+public sealed class TextGenerator(Session session, GgufTokenizer tokenizer)
+{
+    public Session Session { get; } = session;
+
+    public GgufTokenizer Tokenizer { get; } = tokenizer;
+
+    /// <summary>Counts and times of the last generation, filled in as it runs.</summary>
+    public GenerationStatistics Statistics { get; private set; } = new(0, TimeSpan.Zero, 0, TimeSpan.Zero);
+
+    /// <summary>The prompt's tokens with BOS as the model's metadata asks, special tokens recognized.</summary>
+    public int[] Tokenize(string prompt) => Tokenizer.Encode(prompt, Tokenizer.AddBos, parseSpecial: true);
+
+    public IEnumerable<GeneratedToken> Generate(IReadOnlyList<int> prompt, int maxTokens, SamplingOptions sampling, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
+        if (prompt.Count == 0)
+            throw new ArgumentException("the prompt has no tokens", nameof(prompt));
+        if (Session.Position + prompt.Count > Session.ContextLength)
+            throw new ArgumentException($"the prompt is {prompt.Count} tokens; the context holds {Session.ContextLength - Session.Position} more");
+        return GenerateIterator(prompt, maxTokens, new Sampler(sampling, Session.Model.Config.VocabSize), cancellation);
+    }
+
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(IReadOnlyList<int> prompt, int maxTokens, SamplingOptions sampling, [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        foreach (var token in Generate(prompt, maxTokens, sampling, cancellation))
+        {
+            yield return token;
+            await Task.Yield();
+        }
+    }
+
+    private IEnumerable<GeneratedToken> GenerateIterator(IReadOnlyList<int> prompt, int maxTokens, Sampler sampler, CancellationToken cancellation)
+    {
+        var history = new List<int>(prompt);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var last = new float[Session.Model.Config.VocabSize];
+        // The decoder sees the prompt too, so the first generated piece keeps its leading space and a character
+        // split across the prompt's end comes out whole.
+        var decoder = Tokenizer.CreateStreamDecoder();
+        for (int i = 0; i < prompt.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            Session.Evaluate(prompt[i]).CopyTo(last);
+            decoder.Append(prompt[i]);
+        }
+
+        var promptTime = clock.Elapsed;
+        Statistics = new GenerationStatistics(prompt.Count, promptTime, 0, TimeSpan.Zero);
+        for (int n = 0; n < maxTokens; n++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int next = sampler.Sample(last, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+            if (Tokenizer.IsEndOfGeneration(next))
+                break;
+            history.Add(next);
+            string text = decoder.Append(next);
+            if (Session.Position < Session.ContextLength)
+                Session.Evaluate(next).CopyTo(last);
+            Statistics = new GenerationStatistics(prompt.Count, promptTime, n + 1, clock.Elapsed - promptTime);
+            yield return new GeneratedToken(next, text);
+            if (Session.Position >= Session.ContextLength)
+                break;
+        }
+
+        string rest = decoder.Flush();
+        if (rest.Length > 0)
+            yield return new GeneratedToken(-1, rest);
+    }
+}

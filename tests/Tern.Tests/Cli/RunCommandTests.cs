@@ -1,0 +1,54 @@
+using System.Text.Json;
+
+namespace Tern.Tests.Cli;
+
+/// <summary>`tern run` end to end on the real bitllama2.c 3M model converted by `tern convert`.</summary>
+public class RunCommandTests : IDisposable
+{
+    private readonly TempFolder _dir = TestData.NewTempFolder();
+    private readonly string _model;
+
+    public RunCommandTests()
+    {
+        _model = _dir.File("bit3m.gguf");
+        CliAssert.Succeeded(TernProcess.Run("convert", TestData.SharedDataPath("models", "bitllama2c", "bit_model_3M.bin"), "-o", _model, "--token-embedding-type", "f32"));
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void GreedyGenerationContinuesThePromptAsRunbitDoes()
+    {
+        var r = TernProcess.Run("run", "-m", _model, "-p", "Once upon a time", "-n", "24", "--temp", "0");
+        CliAssert.Succeeded(r);
+        // runbit.c's greedy text from BOS starts with these words, so the same prompt tokens continue the same way.
+        Assert.StartsWith("Once upon a time, there was a little girl named Lily. She loved to play outside", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("generation: 24 tokens", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JsonGivesTokenIdsTextAndTheSeed()
+    {
+        var a = TernProcess.Run("run", "-m", _model, "-p", "Tom", "-n", "12", "--seed", "11", "--json");
+        var b = TernProcess.Run("run", "-m", _model, "-p", "Tom", "-n", "12", "--seed", "11", "--json");
+        CliAssert.Succeeded(a);
+        using var doc = JsonDocument.Parse(a.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("prompt_tokens")[0].GetInt32());
+        Assert.Equal(12, root.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(11, root.GetProperty("seed").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("text").GetString()));
+        using var other = JsonDocument.Parse(b.Stdout);
+        Assert.Equal(root.GetProperty("text").GetString(), other.RootElement.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void BadArgumentsGetOneClearLine()
+    {
+        CliAssert.UserError(TernProcess.Run("run", "-m", _model, "-p", "x", "-n", "-1"), "-n -1");
+        CliAssert.UserError(TernProcess.Run("run", "-m", _model, "-p", "x", "-t", "0"), "-t 0");
+        CliAssert.UserError(TernProcess.Run("run", "-m", _model, "-p", "Once upon a time there was a cat", "-c", "4"), "longer than the context");
+        CliAssert.UserError(TernProcess.Run("run", "-m", _model, "-p", "x", "--top-p", "0"), "top-p");
+        CliAssert.UserError(TernProcess.Run("run", "-m", _dir.File("absent.gguf"), "-p", "x"), "absent.gguf");
+    }
+}
