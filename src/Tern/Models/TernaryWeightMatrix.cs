@@ -1,3 +1,4 @@
+using Tern.Kernels;
 using Tern.Quantization;
 
 namespace Tern.Models;
@@ -5,22 +6,31 @@ namespace Tern.Models;
 /// <summary>
 /// A BitLinear layer's ternary weights, computed as DESIGN.md defines it: the input is quantized per token to int8
 /// (s = 127 / max|x|, round half to even), the integer dot products W̃·q are exact, and y = (W̃·q) · γ / s.
-/// This is the scalar reference every optimized kernel is compared against.
+/// Weights with one scale and rows of whole 128-weight blocks are repacked once at load into 2-bit codes in I2_S's
+/// block layout and go through <see cref="TernaryCodesDot"/>; any other tensor (a TQ file whose blocks carry
+/// different scales) computes with the scalar loop. Both give the same integers.
 /// </summary>
 public sealed class TernaryWeightMatrix : WeightMatrix
 {
-    private readonly sbyte[] _values;
+    private readonly sbyte[]? _values;
+    private readonly byte[]? _codes;
     private readonly float[] _blockScales;
     private readonly int _blockSize;
+    private readonly sbyte[] _q;
 
     public TernaryWeightMatrix(string name, int rows, int columns, TernaryTensor tensor)
         : base(name, rows, columns)
     {
-        _values = tensor.Values;
+        _q = new sbyte[columns];
         if (tensor.TryGetUniformScale(out float scale))
         {
             _blockScales = [scale];
             _blockSize = columns;
+            if (columns % TernaryCodesDot.BlockWeights == 0)
+            {
+                _codes = Pack(tensor.Values, rows, columns);
+                return;
+            }
         }
         else
         {
@@ -30,12 +40,42 @@ public sealed class TernaryWeightMatrix : WeightMatrix
             _blockScales = tensor.BlockScales;
             _blockSize = tensor.BlockSize;
         }
+
+        _values = tensor.Values;
     }
 
+    private static byte[] Pack(sbyte[] values, int rows, int columns)
+    {
+        int rowBytes = columns / 4;
+        var codes = new byte[(long)rows * rowBytes];
+        var scratch = new byte[I2SFormat.ByteSize(columns)];
+        for (int r = 0; r < rows; r++)
+        {
+            // One row encoded as a small I2_S tensor: its codes are the row's blocks; the scale slot is not kept.
+            I2SFormat.Encode(values.AsSpan(r * columns, columns), 1f, scratch);
+            scratch.AsSpan(0, rowBytes).CopyTo(codes.AsSpan(r * rowBytes, rowBytes));
+        }
+
+        return codes;
+    }
+
+    /// <remarks>Not thread-safe: the quantized input lives in a buffer of the matrix (one session at a time for now).</remarks>
     public override void Multiply(ReadOnlySpan<float> x, Span<float> y)
     {
-        var q = new sbyte[Columns];
+        var q = _q.AsSpan();
         float s = AbsmaxInt8Quantizer.Quantize(x, q);
+        if (_codes is not null)
+        {
+            int sumQ = 0;
+            foreach (sbyte v in q)
+                sumQ += v;
+            int rowBytes = Columns / 4;
+            float scale = _blockScales[0] / s;
+            for (int r = 0; r < Rows; r++)
+                y[r] = (TernaryCodesDot.Dot(_codes.AsSpan(r * rowBytes, rowBytes), q) - sumQ) * scale;
+            return;
+        }
+
         int blocksPerRow = Columns / _blockSize;
         bool uniform = _blockScales.Length == 1;
         for (int r = 0; r < Rows; r++)
