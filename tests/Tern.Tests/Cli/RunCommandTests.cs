@@ -52,3 +52,31 @@ public class RunCommandTests : IDisposable
         CliAssert.UserError(TernProcess.Run("run", "-m", _dir.File("absent.gguf"), "-p", "x"), "absent.gguf");
     }
 }
+
+/// <summary>
+/// The same greedy generation under every instruction-set level the runtime can be limited to (as ImageSharp tests
+/// its paths): AVX-512, AVX2, SSE and no intrinsics at all must produce the same text, because every kernel path
+/// computes the same integers.
+/// </summary>
+public class InstructionSetPathTests : IDisposable
+{
+    private readonly TempFolder _dir = TestData.NewTempFolder();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void EveryInstructionSetLevelGeneratesTheSameText()
+    {
+        string model = _dir.File("bit3m.gguf");
+        CliAssert.Succeeded(TernProcess.Run("convert", TestData.SharedDataPath("models", "bitllama2c", "bit_model_3M.bin"), "-o", model));
+        string[] run = ["run", "-m", model, "-p", "Once upon a time", "-n", "32", "--temp", "0"];
+        var reference = TernProcess.Run(run);
+        CliAssert.Succeeded(reference);
+        foreach (var variable in new[] { "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic" })
+        {
+            var limited = TernProcess.RunWithEnvironment(new Dictionary<string, string> { [variable] = "0" }, run);
+            CliAssert.Succeeded(limited);
+            Assert.True(reference.Stdout == limited.Stdout, $"{variable}=0 generated\n{limited.Stdout}\ninstead of\n{reference.Stdout}");
+        }
+    }
+}

@@ -20,9 +20,14 @@ public static class TernProcess
 
     private static readonly Lazy<string> CliDll = new(FindCliDll);
 
-    public static TernResult Run(params string[] args)
+    public static TernResult Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs with extra environment variables, e.g. DOTNET_EnableAVX512F=0 to take another SIMD path.</summary>
+    public static TernResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = NewStartInfo();
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
         foreach (var a in args)
             start.ArgumentList.Add(a);
         // Spectre honours NO_COLOR; redirected output has no colour anyway, this keeps it so on odd hosts.
