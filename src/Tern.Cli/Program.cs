@@ -9,6 +9,7 @@ var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET
     ConvertCommand.Create(),
     QuantizeCommand.Create(),
     RunCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return root.Parse(args).Invoke();

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+using Tern.Gguf;
+using Tern.Inference;
+
+namespace Tern.Cli.Commands;
+
+/// <summary>
+/// `tern bench -m MODEL [-p 512] [-n 128] [-t T] [-r 5] [--json | -o json]`: one row per test (pp512: a prompt of
+/// random tokens; tg128: tokens generated one by one), mean ± sd tokens/s over the repetitions after one warm-up, in
+/// llama-bench's table shape; the JSON uses llama-bench's field names so scripts read both.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var prompt = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens of the pp test (0 skips it).", DefaultValueFactory = _ => 512 };
+        var gen = new Option<int>("--n-gen", "-n") { Description = "Generated tokens of the tg test (0 skips it).", DefaultValueFactory = _ => 128 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (the reference engine of this version computes on one).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print llama-bench's JSON instead of the table." };
+        var output = new Option<string>("--output", "-o") { Description = "Output format: md (the table) or json.", DefaultValueFactory = _ => "md" };
+        output.AcceptOnlyFromAmong("md", "json");
+        var command = new Command("bench", "Measure prompt processing (pp) and generation (tg) speed, as llama-bench does.")
+        {
+            model, prompt, gen, threads, reps, json, output,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            int p = parse.GetValue(prompt), n = parse.GetValue(gen), r = parse.GetValue(reps), t = parse.GetValue(threads);
+            if (p < 0 || n < 0)
+                throw new ArgumentException($"-p {p} -n {n}: token counts must be 0 or more");
+            if (r < 1)
+                throw new ArgumentException($"-r {r}: at least one repetition is needed");
+            if (t < 1)
+                throw new ArgumentException($"-t {t}: at least one thread is needed");
+
+            string path = parse.GetRequiredValue(model).FullName;
+            using var loaded = TernModel.Load(path);
+            if (p + n + 1 > loaded.Config.ContextLength)
+                throw new ArgumentException($"-p {p} and -n {n} need {p + n + 1} positions; the model's context is {loaded.Config.ContextLength}");
+            var results = new List<BenchResult>();
+            // Reported as what ran: the reference engine of this version computes on one thread whatever -t says.
+            const int threadsUsed = 1;
+            if (p > 0)
+                results.Add(Measure(loaded, $"pp{p}", p, 0, r, threadsUsed));
+            if (n > 0)
+                results.Add(Measure(loaded, $"tg{n}", 0, n, r, threadsUsed));
+
+            var info = new ModelInfo(path, loaded);
+            if (parse.GetValue(json) || parse.GetValue(output) == "json")
+                Console.Out.Write(ToJson(info, results));
+            else
+                PrintTable(info, results);
+            return 0;
+        }));
+        return command;
+    }
+
+    private sealed record BenchResult(string Test, int Prompt, int Generated, int Threads, double[] SamplesNs)
+    {
+        private int Tokens => Prompt + Generated;
+
+        public double[] SamplesTs => SamplesNs.Select(ns => Tokens / (ns / 1e9)).ToArray();
+
+        public double AvgNs => SamplesNs.Average();
+
+        public double StddevNs => StdDev(SamplesNs);
+
+        public double AvgTs => SamplesTs.Average();
+
+        public double StddevTs => StdDev(SamplesTs);
+
+        private static double StdDev(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
+    }
+
+    private sealed record ModelInfo(string Path, TernModel Model)
+    {
+        public long Size => new FileInfo(Path).Length;
+
+        public long Parameters
+        {
+            get
+            {
+                using var file = GgufFile.Open(Path);
+                return GgufSummary.Of(file).TotalParameters;
+            }
+        }
+
+        public string Type
+        {
+            get
+            {
+                using var file = GgufFile.Open(Path);
+                var ternary = file.Tensors.Where(t => t.TypeInfo.IsTernary).Select(t => t.TypeInfo.Name).Distinct().ToList();
+                string weights = ternary.Count > 0 ? string.Join("/", ternary) : file.Tensors.GroupBy(t => t.TypeInfo.Name).MaxBy(g => g.Sum(t => t.ElementCount))!.Key;
+                return $"{Model.Config.Architecture} {Formatting.Count(Parameters)} {weights}";
+            }
+        }
+    }
+
+    /// <summary>llama-bench's method: random tokens, a warm-up run, then the timed repetitions, each in a fresh context.</summary>
+    private static BenchResult Measure(TernModel model, string name, int promptTokens, int genTokens, int repetitions, int threads)
+    {
+        var rng = new Random(1234);
+        var samples = new double[repetitions];
+        for (int rep = -1; rep < repetitions; rep++)
+        {
+            var session = model.CreateSession(promptTokens + genTokens + 1);
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < promptTokens; i++)
+                session.Evaluate(rng.Next(model.Config.VocabSize));
+            int token = rng.Next(model.Config.VocabSize);
+            for (int i = 0; i < genTokens; i++)
+                token = Session.ArgMax(session.Evaluate(token));
+            if (rep >= 0)
+                samples[rep] = clock.Elapsed.TotalNanoseconds;
+        }
+
+        return new BenchResult(name, promptTokens, genTokens, threads, samples);
+    }
+
+    private static void PrintTable(ModelInfo info, List<BenchResult> results)
+    {
+        var table = new Table().AddColumn("model").AddColumn(new TableColumn("size").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
+            .AddColumn("backend").AddColumn(new TableColumn("threads").RightAligned()).AddColumn(new TableColumn("test").RightAligned()).AddColumn(new TableColumn("t/s").RightAligned());
+        foreach (var r in results)
+        {
+            table.AddRow(Markup.Escape(info.Type), Formatting.Bytes(info.Size), Formatting.Count(info.Parameters), "CPU", r.Threads.ToString(CultureInfo.InvariantCulture), r.Test,
+                string.Create(CultureInfo.InvariantCulture, $"{r.AvgTs:F2} ± {r.StddevTs:F2}"));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    private static string ToJson(ModelInfo info, List<BenchResult> results)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var r in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("build_commit", "tern");
+                w.WriteString("cpu_info", "");
+                w.WriteString("backends", "CPU");
+                w.WriteString("model_filename", info.Path);
+                w.WriteString("model_type", info.Type);
+                w.WriteNumber("model_size", info.Size);
+                w.WriteNumber("model_n_params", info.Parameters);
+                w.WriteNumber("n_threads", r.Threads);
+                w.WriteNumber("n_prompt", r.Prompt);
+                w.WriteNumber("n_gen", r.Generated);
+                w.WriteString("test_time", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+                w.WriteNumber("avg_ns", (long)r.AvgNs);
+                w.WriteNumber("stddev_ns", (long)r.StddevNs);
+                w.WriteNumber("avg_ts", Math.Round(r.AvgTs, 6));
+                w.WriteNumber("stddev_ts", Math.Round(r.StddevTs, 6));
+                w.WriteStartArray("samples_ns");
+                foreach (var s in r.SamplesNs)
+                    w.WriteNumberValue((long)s);
+                w.WriteEndArray();
+                w.WriteStartArray("samples_ts");
+                foreach (var s in r.SamplesTs)
+                    w.WriteNumberValue(Math.Round(s, 6));
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray()) + Environment.NewLine;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+
+namespace Tern.Tests.Cli;
+
+public class BenchCommandTests : IDisposable
+{
+    private readonly TempFolder _dir = TestData.NewTempFolder();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void TableAndLlamaBenchJson()
+    {
+        string model = _dir.File("bit3m.gguf");
+        CliAssert.Succeeded(TernProcess.Run("convert", TestData.SharedDataPath("models", "bitllama2c", "bit_model_3M.bin"), "-o", model));
+
+        var table = TernProcess.Run("bench", "-m", model, "-p", "16", "-n", "8", "-r", "2");
+        CliAssert.Succeeded(table);
+        Assert.Contains("pp16", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("tg8", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" ± ", table.Stdout, StringComparison.Ordinal);
+
+        var json = TernProcess.Run("bench", "-m", model, "-p", "16", "-n", "8", "-r", "3", "-o", "json");
+        CliAssert.Succeeded(json);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var rows = doc.RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal((16, 0), (rows[0].GetProperty("n_prompt").GetInt32(), rows[0].GetProperty("n_gen").GetInt32()));
+        Assert.Equal((0, 8), (rows[1].GetProperty("n_prompt").GetInt32(), rows[1].GetProperty("n_gen").GetInt32()));
+        foreach (var row in rows)
+        {
+            Assert.Equal(3, row.GetProperty("samples_ns").GetArrayLength());
+            double avgTs = row.GetProperty("avg_ts").GetDouble();
+            double tokens = row.GetProperty("n_prompt").GetInt32() + row.GetProperty("n_gen").GetInt32();
+            // avg_ts is the mean of the per-sample speeds, consistent with avg_ns within the spread of the samples.
+            Assert.InRange(avgTs, 0.5 * tokens / (row.GetProperty("avg_ns").GetDouble() / 1e9), 2 * tokens / (row.GetProperty("avg_ns").GetDouble() / 1e9));
+            Assert.Equal(1, row.GetProperty("n_threads").GetInt32());
+            Assert.True(row.GetProperty("model_size").GetInt64() > 1_000_000);
+        }
+
+        CliAssert.UserError(TernProcess.Run("bench", "-m", model, "-r", "0"), "-r 0");
+        CliAssert.UserError(TernProcess.Run("bench", "-m", model, "-p", "600", "-n", "8"), "context");
+    }
+}
