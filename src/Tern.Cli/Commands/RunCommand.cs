@@ -18,7 +18,7 @@ internal static class RunCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt (special tokens such as <|begin_of_text|> are recognized).", DefaultValueFactory = _ => "" };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (the reference engine of this version computes on one).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
         var temperature = new Option<float>("--temp") { Description = "Temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
@@ -50,7 +50,7 @@ internal static class RunCommand
             };
             sampling.Validate();
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName);
+            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");

@@ -1,5 +1,6 @@
 using Tern.Gguf;
 using Tern.Models;
+using Tern.Runtime;
 
 namespace Tern.Inference;
 
@@ -10,13 +11,18 @@ namespace Tern.Inference;
 public sealed class TernModel : IDisposable
 {
     private readonly GgufFile _file;
+    private readonly WorkerPool _pool;
 
-    private TernModel(GgufFile file, ModelConfig config, ModelWeights weights)
+    private TernModel(GgufFile file, ModelConfig config, ModelWeights weights, WorkerPool pool)
     {
         _file = file;
         Config = config;
         Weights = weights;
+        _pool = pool;
     }
+
+    /// <summary>Threads that compute the products.</summary>
+    public int Threads => _pool.Threads;
 
     public ModelConfig Config { get; }
 
@@ -24,16 +30,26 @@ public sealed class TernModel : IDisposable
 
     public GgufMetadata Metadata => _file.Metadata;
 
-    public static TernModel Load(string path)
+    /// <remarks>The matrices keep per-product scratch buffers: one session computes at a time.</remarks>
+    public static TernModel Load(string path, TernModelOptions? options = null)
     {
+        options ??= new TernModelOptions();
+        if (options.Threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "at least one thread is needed");
         var file = GgufFile.Open(path);
+        WorkerPool? pool = null;
         try
         {
             var config = ModelConfig.FromGguf(file);
-            return new TernModel(file, config, ModelWeights.Load(file, config));
+            var weights = ModelWeights.Load(file, config);
+            pool = new WorkerPool(options.Threads);
+            foreach (var matrix in weights.Matrices)
+                matrix.Pool = pool;
+            return new TernModel(file, config, weights, pool);
         }
         catch
         {
+            pool?.Dispose();
             file.Dispose();
             throw;
         }
@@ -48,5 +64,9 @@ public sealed class TernModel : IDisposable
         return new Session(this, context);
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _file.Dispose();
+    }
 }

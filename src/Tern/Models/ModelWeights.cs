@@ -27,6 +27,11 @@ public sealed class ModelWeights
     /// <summary>output.weight, or the token embedding when the head is tied.</summary>
     public WeightMatrix Output { get; }
 
+    /// <summary>Every matrix of the model, the head once even when it is the embedding.</summary>
+    public IEnumerable<WeightMatrix> Matrices =>
+        Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down })
+            .Append(Output).Append(TokenEmbedding).Distinct();
+
     /// <summary>rope_freqs.weight (llama3 RoPE scaling): per-frequency divisors, or null.</summary>
     public float[]? RopeFactors { get; }
 

@@ -1,5 +1,6 @@
 using Tern.Kernels;
 using Tern.Quantization;
+using Tern.Runtime;
 
 namespace Tern.Models;
 
@@ -10,13 +11,16 @@ namespace Tern.Models;
 /// block layout and go through <see cref="TernaryCodesDot"/>; any other tensor (a TQ file whose blocks carry
 /// different scales) computes with the scalar loop. Both give the same integers.
 /// </summary>
-public sealed class TernaryWeightMatrix : WeightMatrix
+public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
 {
     private readonly sbyte[]? _values;
     private readonly byte[]? _codes;
     private readonly float[] _blockScales;
     private readonly int _blockSize;
     private readonly sbyte[] _q;
+    private float[]? _y;
+    private int _sumQ;
+    private float _rowScale;
 
     public TernaryWeightMatrix(string name, int rows, int columns, TernaryTensor tensor)
         : base(name, rows, columns)
@@ -59,6 +63,20 @@ public sealed class TernaryWeightMatrix : WeightMatrix
         return codes;
     }
 
+    void IParallelWork.Execute(int worker, int workers)
+    {
+        var (start, end) = WorkerPool.Split(Rows, worker, workers);
+        CodeRows(start, end, _y);
+    }
+
+    /// <summary>Rows [start, end) of the product into y (indexed by row).</summary>
+    private void CodeRows(int start, int end, Span<float> y)
+    {
+        int rowBytes = Columns / 4;
+        for (int r = start; r < end; r++)
+            y[r] = (TernaryCodesDot.Dot(_codes.AsSpan(r * rowBytes, rowBytes), _q) - _sumQ) * _rowScale;
+    }
+
     /// <remarks>Not thread-safe: the quantized input lives in a buffer of the matrix (one session at a time for now).</remarks>
     public override void Multiply(ReadOnlySpan<float> x, Span<float> y)
     {
@@ -69,10 +87,17 @@ public sealed class TernaryWeightMatrix : WeightMatrix
             int sumQ = 0;
             foreach (sbyte v in q)
                 sumQ += v;
-            int rowBytes = Columns / 4;
-            float scale = _blockScales[0] / s;
-            for (int r = 0; r < Rows; r++)
-                y[r] = (TernaryCodesDot.Dot(_codes.AsSpan(r * rowBytes, rowBytes), q) - sumQ) * scale;
+            _sumQ = sumQ;
+            _rowScale = _blockScales[0] / s;
+            if (!Parallel)
+            {
+                CodeRows(0, Rows, y);
+                return;
+            }
+
+            _y ??= new float[Rows];
+            Pool!.Run(this);
+            _y.CopyTo(y);
             return;
         }
 

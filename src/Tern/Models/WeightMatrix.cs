@@ -1,5 +1,6 @@
 using Tern.Gguf;
 using Tern.Quantization;
+using Tern.Runtime;
 
 namespace Tern.Models;
 
@@ -21,6 +22,14 @@ public abstract class WeightMatrix
     public int Rows { get; }
 
     public int Columns { get; }
+
+    /// <summary>The threads that share the rows of a product; null or one thread computes alone.</summary>
+    public WorkerPool? Pool { get; set; }
+
+    /// <summary>Below this many rows a product is not worth handing to other threads.</summary>
+    protected const int ParallelRows = 64;
+
+    protected bool Parallel => Pool is { Threads: > 1 } && Rows >= ParallelRows;
 
     /// <summary>y = W·x; x has <see cref="Columns"/> elements, y <see cref="Rows"/>.</summary>
     public abstract void Multiply(ReadOnlySpan<float> x, Span<float> y);

@@ -20,7 +20,7 @@ public class BenchCommandTests : IDisposable
         Assert.Contains("tg8", table.Stdout, StringComparison.Ordinal);
         Assert.Contains(" ± ", table.Stdout, StringComparison.Ordinal);
 
-        var json = TernProcess.Run("bench", "-m", model, "-p", "16", "-n", "8", "-r", "3", "-o", "json");
+        var json = TernProcess.Run("bench", "-m", model, "-p", "16", "-n", "8", "-r", "3", "-t", "2", "-o", "json");
         CliAssert.Succeeded(json);
         using var doc = JsonDocument.Parse(json.Stdout);
         var rows = doc.RootElement.EnumerateArray().ToList();
@@ -34,7 +34,7 @@ public class BenchCommandTests : IDisposable
             double tokens = row.GetProperty("n_prompt").GetInt32() + row.GetProperty("n_gen").GetInt32();
             // avg_ts is the mean of the per-sample speeds, consistent with avg_ns within the spread of the samples.
             Assert.InRange(avgTs, 0.5 * tokens / (row.GetProperty("avg_ns").GetDouble() / 1e9), 2 * tokens / (row.GetProperty("avg_ns").GetDouble() / 1e9));
-            Assert.Equal(1, row.GetProperty("n_threads").GetInt32());
+            Assert.Equal(2, row.GetProperty("n_threads").GetInt32());
             Assert.True(row.GetProperty("model_size").GetInt64() > 1_000_000);
         }
 

@@ -80,3 +80,27 @@ public class InstructionSetPathTests : IDisposable
         }
     }
 }
+
+public class ThreadCountTests : IDisposable
+{
+    private readonly TempFolder _dir = TestData.NewTempFolder();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void OneTwoAndThreeThreadsGenerateTheSameText()
+    {
+        string model = _dir.File("bit3m.gguf");
+        CliAssert.Succeeded(TernProcess.Run("convert", TestData.SharedDataPath("models", "bitllama2c", "bit_model_3M.bin"), "-o", model));
+        var texts = new[] { "1", "2", "3" }
+            .Select(t => TernProcess.Run("run", "-m", model, "-p", "Once upon a time", "-n", "48", "--temp", "0", "-t", t))
+            .Select(r =>
+            {
+                CliAssert.Succeeded(r);
+                return r.Stdout;
+            })
+            .ToList();
+        Assert.Equal(texts[0], texts[1]);
+        Assert.Equal(texts[0], texts[2]);
+    }
+}
