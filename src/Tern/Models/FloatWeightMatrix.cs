@@ -12,6 +12,8 @@ public sealed class FloatWeightMatrix(string name, int rows, int columns, float[
 
     public ReadOnlySpan<float> Row(int row) => values.AsSpan(row * Columns, Columns);
 
+    public override void CopyRow(int row, Span<float> destination) => Row(row).CopyTo(destination);
+
     public override void Multiply(ReadOnlySpan<float> x, Span<float> y)
     {
         if (!Parallel)

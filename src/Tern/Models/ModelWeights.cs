@@ -9,7 +9,7 @@ namespace Tern.Models;
 /// </summary>
 public sealed class ModelWeights
 {
-    private ModelWeights(FloatWeightMatrix embedding, IReadOnlyList<LayerWeights> layers, float[] outputNorm, WeightMatrix output, float[]? ropeFactors)
+    private ModelWeights(WeightMatrix embedding, IReadOnlyList<LayerWeights> layers, float[] outputNorm, WeightMatrix output, float[]? ropeFactors)
     {
         TokenEmbedding = embedding;
         Layers = layers;
@@ -18,7 +18,7 @@ public sealed class ModelWeights
         RopeFactors = ropeFactors;
     }
 
-    public FloatWeightMatrix TokenEmbedding { get; }
+    public WeightMatrix TokenEmbedding { get; }
 
     public IReadOnlyList<LayerWeights> Layers { get; }
 
@@ -38,7 +38,7 @@ public sealed class ModelWeights
     public static ModelWeights Load(GgufFile file, ModelConfig c)
     {
         var embedding = Matrix(file, "token_embd.weight", c.VocabSize, c.EmbeddingLength);
-        if (embedding is not FloatWeightMatrix floatEmbedding)
+        if (embedding is TernaryWeightMatrix)
             throw new NotSupportedException($"{file.Path}: token_embd.weight is {file.GetTensor("token_embd.weight").TypeInfo.Name}; a ternary embedding is not supported");
 
         bool subNorms = file.TryGetTensor("blk.0.attn_sub_norm.weight", out _);
@@ -62,9 +62,9 @@ public sealed class ModelWeights
 
         // bitnet.cpp and llama.cpp always use token_embd as the head of the BitNet families, even if output.weight exists.
         bool bitnet = c.Architecture.StartsWith("bitnet", StringComparison.Ordinal);
-        var output = !bitnet && file.TryGetTensor("output.weight", out _) ? Matrix(file, "output.weight", c.VocabSize, c.EmbeddingLength) : floatEmbedding;
+        var output = !bitnet && file.TryGetTensor("output.weight", out _) ? Matrix(file, "output.weight", c.VocabSize, c.EmbeddingLength) : embedding;
         float[]? ropeFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector(file, "rope_freqs.weight", c.HeadDim / 2) : null;
-        return new ModelWeights(floatEmbedding, layers, Vector(file, "output_norm.weight", c.EmbeddingLength), output, ropeFactors);
+        return new ModelWeights(embedding, layers, Vector(file, "output_norm.weight", c.EmbeddingLength), output, ropeFactors);
     }
 
     private static GgufTensorInfo Require(GgufFile file, string name) =>

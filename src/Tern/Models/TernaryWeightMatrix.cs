@@ -1,3 +1,4 @@
+using Tern.Gguf;
 using Tern.Kernels;
 using Tern.Quantization;
 using Tern.Runtime;
@@ -7,14 +8,17 @@ namespace Tern.Models;
 /// <summary>
 /// A BitLinear layer's ternary weights, computed as DESIGN.md defines it: the input is quantized per token to int8
 /// (s = 127 / max|x|, round half to even), the integer dot products W̃·q are exact, and y = (W̃·q) · γ / s.
-/// Weights with one scale and rows of whole 128-weight blocks are repacked once at load into 2-bit codes in I2_S's
-/// block layout and go through <see cref="TernaryCodesDot"/>; any other tensor (a TQ file whose blocks carry
-/// different scales) computes with the scalar loop. Both give the same integers.
+/// Weights with one scale and rows of whole 128-weight blocks compute with <see cref="TernaryCodesDot"/> on 2-bit
+/// codes in I2_S's block layout: an I2_S tensor is used in place in the memory-mapped file (its flattened blocks are
+/// exactly the rows' blocks), TQ tensors are repacked once at load. Any other tensor (a TQ file whose blocks carry
+/// different scales) computes with the scalar loop. All give the same integers.
 /// </summary>
 public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
 {
     private readonly sbyte[]? _values;
     private readonly byte[]? _codes;
+    private readonly GgufFile? _file;
+    private readonly GgufTensorInfo? _tensor;
     private readonly float[] _blockScales;
     private readonly int _blockSize;
     private readonly sbyte[] _q;
@@ -48,6 +52,33 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
         _values = tensor.Values;
     }
 
+    private TernaryWeightMatrix(string name, int rows, int columns, GgufFile file, GgufTensorInfo tensor, float scale)
+        : base(name, rows, columns)
+    {
+        _q = new sbyte[columns];
+        _file = file;
+        _tensor = tensor;
+        _blockScales = [scale];
+        _blockSize = columns;
+    }
+
+    /// <summary>An I2_S tensor whose rows hold whole blocks, computed in place from the map (no copy, no repack).</summary>
+    public static TernaryWeightMatrix FromMappedI2S(GgufFile file, GgufTensorInfo tensor, int rows, int columns)
+    {
+        float scale = I2SFormat.ReadScale(file.GetTensorData(tensor, 0, (int)Math.Min(int.MaxValue, tensor.ByteSize)), tensor.ElementCount);
+        return new TernaryWeightMatrix(tensor.Name, rows, columns, file, tensor, scale);
+    }
+
+    private bool HasCodes => _codes is not null || _file is not null;
+
+    private ReadOnlySpan<byte> CodeRow(int row)
+    {
+        int rowBytes = Columns / 4;
+        return _codes is not null
+            ? _codes.AsSpan(row * rowBytes, rowBytes)
+            : _file!.GetTensorData(_tensor!, (long)row * rowBytes, rowBytes);
+    }
+
     private static byte[] Pack(sbyte[] values, int rows, int columns)
     {
         int rowBytes = columns / 4;
@@ -72,9 +103,8 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
     /// <summary>Rows [start, end) of the product into y (indexed by row).</summary>
     private void CodeRows(int start, int end, Span<float> y)
     {
-        int rowBytes = Columns / 4;
         for (int r = start; r < end; r++)
-            y[r] = (TernaryCodesDot.Dot(_codes.AsSpan(r * rowBytes, rowBytes), _q) - _sumQ) * _rowScale;
+            y[r] = (TernaryCodesDot.Dot(CodeRow(r), _q) - _sumQ) * _rowScale;
     }
 
     /// <remarks>Not thread-safe: the quantized input lives in a buffer of the matrix (one session at a time for now).</remarks>
@@ -82,7 +112,7 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
     {
         var q = _q.AsSpan();
         float s = AbsmaxInt8Quantizer.Quantize(x, q);
-        if (_codes is not null)
+        if (HasCodes)
         {
             int sumQ = 0;
             foreach (sbyte v in q)
@@ -105,7 +135,7 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
         bool uniform = _blockScales.Length == 1;
         for (int r = 0; r < Rows; r++)
         {
-            var w = _values.AsSpan(r * Columns, Columns);
+            var w = _values!.AsSpan(r * Columns, Columns);
             float sum = 0;
             for (int b = 0; b < blocksPerRow; b++)
             {

@@ -36,7 +36,7 @@ public sealed class Transformer
             throw new ArgumentOutOfRangeException(nameof(position), position, $"position past the context of {cache.ContextLength} tokens");
 
         var x = _x.AsSpan();
-        _w.TokenEmbedding.Row(token).CopyTo(x);
+        _w.TokenEmbedding.CopyRow(token, x);
         int dim = _c.EmbeddingLength, qLen = _c.QueryLength, headDim = _c.HeadDim;
         var xb = _xb.AsSpan(0, dim);
         var attnOut = _xb.AsSpan(0, qLen);

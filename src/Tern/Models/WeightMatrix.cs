@@ -34,12 +34,20 @@ public abstract class WeightMatrix
     /// <summary>y = W·x; x has <see cref="Columns"/> elements, y <see cref="Rows"/>.</summary>
     public abstract void Multiply(ReadOnlySpan<float> x, Span<float> y);
 
+    /// <summary>One row as floats (the embedding lookup).</summary>
+    public virtual void CopyRow(int row, Span<float> destination) =>
+        throw new NotSupportedException($"tensor '{Name}' cannot be read as rows of floats");
+
     /// <summary>Loads a 2-D tensor; ternary types become <see cref="TernaryWeightMatrix"/>, decodable ones float.</summary>
     public static WeightMatrix Load(GgufFile file, GgufTensorInfo tensor)
     {
         if (tensor.Shape.Length != 2)
             throw new InvalidDataException($"{file.Path}: tensor '{tensor.Name}' has {tensor.Shape.Length} dimensions; a matrix needs 2");
         int columns = checked((int)tensor.Shape[0]), rows = checked((int)tensor.Shape[1]);
+        if (tensor.Type == GgmlType.F16)
+            return new HalfWeightMatrix(file, tensor, rows, columns);
+        if (tensor.Type == GgmlType.I2_S && columns % Kernels.TernaryCodesDot.BlockWeights == 0)
+            return TernaryWeightMatrix.FromMappedI2S(file, tensor, rows, columns);
         if (TernaryCodec.IsTernary(tensor.Type))
             return new TernaryWeightMatrix(tensor.Name, rows, columns, TernaryCodec.DecodeTernary(tensor.Type, file.GetTensorData(tensor), tensor.ElementCount));
         if (!TensorCodec.CanDecode(tensor.Type))

@@ -30,10 +30,13 @@ public class BenchCommandTests : IDisposable
         foreach (var row in rows)
         {
             Assert.Equal(3, row.GetProperty("samples_ns").GetArrayLength());
-            double avgTs = row.GetProperty("avg_ts").GetDouble();
+            // llama-bench's definitions: each sample's speed is its tokens over its time, avg_ts their mean.
             double tokens = row.GetProperty("n_prompt").GetInt32() + row.GetProperty("n_gen").GetInt32();
-            // avg_ts is the mean of the per-sample speeds, consistent with avg_ns within the spread of the samples.
-            Assert.InRange(avgTs, 0.5 * tokens / (row.GetProperty("avg_ns").GetDouble() / 1e9), 2 * tokens / (row.GetProperty("avg_ns").GetDouble() / 1e9));
+            var ns = row.GetProperty("samples_ns").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var ts = row.GetProperty("samples_ts").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            for (int i = 0; i < ns.Length; i++)
+                Assert.Equal(tokens / (ns[i] / 1e9), ts[i], 1e-3 * ts[i]);
+            Assert.Equal(ts.Average(), row.GetProperty("avg_ts").GetDouble(), 1e-3 * ts.Average());
             Assert.Equal(2, row.GetProperty("n_threads").GetInt32());
             Assert.True(row.GetProperty("model_size").GetInt64() > 1_000_000);
         }
