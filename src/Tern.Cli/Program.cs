@@ -10,6 +10,7 @@ var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET
     QuantizeCommand.Create(),
     RunCommand.Create(),
     BenchCommand.Create(),
+    PerplexityCommand.Create(),
 };
 
 return root.Parse(args).Invoke();

@@ -45,3 +45,25 @@ public class BenchCommandTests : IDisposable
         CliAssert.UserError(TernProcess.Run("bench", "-m", model, "-p", "600", "-n", "8"), "context");
     }
 }
+
+public class PerplexityCommandTests : IDisposable
+{
+    private readonly TempFolder _dir = TestData.NewTempFolder();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void PrintsRunningValuesAndTheFinalEstimateAsLlamaCppDoes()
+    {
+        string model = _dir.File("s.gguf");
+        CliAssert.Succeeded(TernProcess.Run("convert", TestData.SharedDataPath("models", "stories260K", "stories260K.bin"), "-o", model, "--type", "f32", "--token-embedding-type", "f32"));
+        var r = TernProcess.Run("perplexity", "-m", model, "-f", TestData.SharedDataPath("corpora", "tinystories", "validation_100.txt"), "-c", "128", "--chunks", "2");
+        CliAssert.Succeeded(r);
+        Assert.StartsWith("[1]62.4", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[2]12.5", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Final estimate: PPL = 12.5", r.Stdout, StringComparison.Ordinal);
+
+        File.WriteAllBytes(_dir.File("bad.txt"), [0x41, 0xFF, 0xFE]);
+        CliAssert.UserError(TernProcess.Run("perplexity", "-m", model, "-f", _dir.File("bad.txt")), "UTF-8");
+    }
+}
