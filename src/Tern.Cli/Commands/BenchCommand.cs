@@ -51,7 +51,7 @@ internal static class BenchCommand
             if (n > 0)
                 results.Add(Measure(loaded, $"tg{n}", 0, n, r, threadsUsed));
 
-            var info = new ModelInfo(path, loaded);
+            var info = ModelInfo.Read(path, loaded.Config.Architecture);
             if (parse.GetValue(json) || parse.GetValue(output) == "json")
                 Console.Out.Write(ToJson(info, results));
             else
@@ -78,28 +78,16 @@ internal static class BenchCommand
         private static double StdDev(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
     }
 
-    private sealed record ModelInfo(string Path, TernModel Model)
+    /// <summary>What llama-bench prints about the model, read once from the file.</summary>
+    private sealed record ModelInfo(string Path, long Size, long Parameters, string Type)
     {
-        public long Size => new FileInfo(Path).Length;
-
-        public long Parameters
+        public static ModelInfo Read(string path, string architecture)
         {
-            get
-            {
-                using var file = GgufFile.Open(Path);
-                return GgufSummary.Of(file).TotalParameters;
-            }
-        }
-
-        public string Type
-        {
-            get
-            {
-                using var file = GgufFile.Open(Path);
-                var ternary = file.Tensors.Where(t => t.TypeInfo.IsTernary).Select(t => t.TypeInfo.Name).Distinct().ToList();
-                string weights = ternary.Count > 0 ? string.Join("/", ternary) : file.Tensors.GroupBy(t => t.TypeInfo.Name).MaxBy(g => g.Sum(t => t.ElementCount))!.Key;
-                return $"{Model.Config.Architecture} {Formatting.Count(Parameters)} {weights}";
-            }
+            using var file = GgufFile.Open(path);
+            long parameters = GgufSummary.Of(file).TotalParameters;
+            var ternary = file.Tensors.Where(t => t.TypeInfo.IsTernary).Select(t => t.TypeInfo.Name).Distinct().ToList();
+            string weights = ternary.Count > 0 ? string.Join("/", ternary) : file.Tensors.GroupBy(t => t.TypeInfo.Name).MaxBy(g => g.Sum(t => t.ElementCount))!.Key;
+            return new ModelInfo(path, file.FileLength, parameters, $"{architecture} {Formatting.Count(parameters)} {weights}");
         }
     }
 

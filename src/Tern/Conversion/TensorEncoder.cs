@@ -103,27 +103,25 @@ internal static class TensorEncoder
         CheckRowLength(tensor, type);
         float scale = FindScale(tensor);
         byte[] encoded = [];
-        byte[] tail = [];
         ForEachTernaryChunk(tensor, scale, q =>
         {
-            long size = TernaryCodec.ByteSize(type, q.Length);
+            // I2_S keeps one scale for the whole tensor after all its codes, so chunks write only codes.
+            long size = type == GgmlType.I2_S ? q.Length / 4 : TernaryCodec.ByteSize(type, q.Length);
             if (encoded.Length < size)
                 encoded = new byte[size];
             var dst = encoded.AsSpan(0, (int)size);
-            TernaryCodec.EncodeTernary(type, q, scale, dst);
             if (type == GgmlType.I2_S)
-            {
-                // Each chunk encodes as a small I2_S tensor; only its packed codes belong here, the scale slot once at the end.
-                int packed = q.Length / 4;
-                output.Write(dst[..packed]);
-                tail = dst[packed..].ToArray();
-            }
+                I2SFormat.EncodeCodes(q, dst);
             else
-            {
-                output.Write(dst);
-            }
+                TernaryCodec.EncodeTernary(type, q, scale, dst);
+            output.Write(dst);
         });
-        output.Write(tail);
+        if (type == GgmlType.I2_S)
+        {
+            Span<byte> tail = stackalloc byte[I2SFormat.TailBytes];
+            I2SFormat.WriteTail(scale, tail);
+            output.Write(tail);
+        }
     }
 
     private static void WriteTernarizedFloats(SourceTensor tensor, GgmlType type, Stream output)

@@ -83,13 +83,8 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
     {
         int rowBytes = columns / 4;
         var codes = new byte[(long)rows * rowBytes];
-        var scratch = new byte[I2SFormat.ByteSize(columns)];
         for (int r = 0; r < rows; r++)
-        {
-            // One row encoded as a small I2_S tensor: its codes are the row's blocks; the scale slot is not kept.
-            I2SFormat.Encode(values.AsSpan(r * columns, columns), 1f, scratch);
-            scratch.AsSpan(0, rowBytes).CopyTo(codes.AsSpan(r * rowBytes, rowBytes));
-        }
+            I2SFormat.EncodeCodes(values.AsSpan(r * columns, columns), codes.AsSpan(r * rowBytes, rowBytes));
 
         return codes;
     }

@@ -45,10 +45,21 @@ public static class I2SFormat
 
     public static void Encode(ReadOnlySpan<sbyte> ternary, float scale, Span<byte> dst)
     {
-        FormatGuard.RequireWholeBlocks("I2_S", ternary.Length, BlockSize, nameof(ternary));
         FormatGuard.RequireBytes("I2_S", ternary.Length, ByteSize(ternary.Length), dst.Length, nameof(dst));
-        FormatGuard.RequireTernary("I2_S", ternary, nameof(ternary));
+        EncodeCodes(ternary, dst[..(ternary.Length / 4)]);
+        WriteTail(scale, dst[(ternary.Length / 4)..]);
+    }
 
+    /// <summary>
+    /// Packs whole blocks of ternary values into their n/4 bytes of codes, without the scale tail: a tensor written in
+    /// pieces (the converter's row chunks) or rows repacked for a kernel.
+    /// </summary>
+    public static void EncodeCodes(ReadOnlySpan<sbyte> ternary, Span<byte> codes)
+    {
+        FormatGuard.RequireWholeBlocks("I2_S", ternary.Length, BlockSize, nameof(ternary));
+        FormatGuard.RequireLength("I2_S", "code bytes", ternary.Length / 4, codes.Length, nameof(codes));
+        FormatGuard.RequireTernary("I2_S", ternary, nameof(ternary));
+        var dst = codes;
         for (int b = 0; b < ternary.Length / BlockSize; b++)
         {
             var v = ternary.Slice(b * BlockSize, BlockSize);
@@ -62,7 +73,12 @@ public static class I2SFormat
             }
         }
 
-        var tail = dst[(ternary.Length / 4)..];
+    }
+
+    /// <summary>The 32 bytes after the codes: the float32 scale, then zeros.</summary>
+    public static void WriteTail(float scale, Span<byte> tail)
+    {
+        FormatGuard.RequireLength("I2_S", "tail bytes", TailBytes, tail.Length, nameof(tail));
         tail.Clear();
         BinaryPrimitives.WriteSingleLittleEndian(tail, scale);
     }
