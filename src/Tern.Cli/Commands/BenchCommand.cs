@@ -99,9 +99,12 @@ internal static class BenchCommand
         for (int rep = -1; rep < repetitions; rep++)
         {
             var session = model.CreateSession(promptTokens + genTokens + 1);
+            var prompt = new int[promptTokens];
+            for (int i = 0; i < prompt.Length; i++)
+                prompt[i] = rng.Next(model.Config.VocabSize);
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < promptTokens; i++)
-                session.Evaluate(rng.Next(model.Config.VocabSize));
+            if (prompt.Length > 0)
+                session.Evaluate(prompt);
             int token = rng.Next(model.Config.VocabSize);
             for (int i = 0; i < genTokens; i++)
                 token = Session.ArgMax(session.Evaluate(token));

@@ -21,6 +21,8 @@ public sealed class TernModel : IDisposable
         _pool = pool;
     }
 
+    internal WorkerPool Pool => _pool;
+
     /// <summary>Threads that compute the products.</summary>
     public int Threads => _pool.Threads;
 

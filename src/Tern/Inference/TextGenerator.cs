@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Tern.Models;
 using Tern.Text;
 
 namespace Tern.Inference;
@@ -46,12 +47,18 @@ public sealed class TextGenerator(Session session, GgufTokenizer tokenizer)
         // The decoder sees the prompt too, so the first generated piece keeps its leading space and a character
         // split across the prompt's end comes out whole.
         var decoder = Tokenizer.CreateStreamDecoder();
-        for (int i = 0; i < prompt.Count; i++)
+        var promptTokens = prompt as int[] ?? [.. prompt];
+        for (int start = 0; start < promptTokens.Length; start += Transformer.ChunkTokens)
         {
             cancellation.ThrowIfCancellationRequested();
-            Session.Evaluate(prompt[i]).CopyTo(last);
-            decoder.Append(prompt[i]);
+            var chunk = promptTokens.AsSpan(start, Math.Min(Transformer.ChunkTokens, promptTokens.Length - start));
+            var logits = Session.Evaluate(chunk);
+            if (start + chunk.Length == promptTokens.Length)
+                logits.CopyTo(last);
         }
+
+        foreach (int token in promptTokens)
+            decoder.Append(token);
 
         var promptTime = clock.Elapsed;
         Statistics = new GenerationStatistics(prompt.Count, promptTime, 0, TimeSpan.Zero);

@@ -1,37 +1,79 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Tern.Kernels;
 
 /// <summary>
-/// Σ c·q over a row of 2-bit ternary codes c = w̃ + 1 ∈ {0, 1, 2} in bitnet.cpp's I2_S block layout (128 weights in
+/// Σ c·q over rows of 2-bit ternary codes c = w̃ + 1 ∈ {0, 1, 2} in bitnet.cpp's I2_S block layout (128 weights in
 /// 32 bytes; byte j holds elements j, j+32, j+64, j+96 in bits 7-6, 5-4, 3-2, 1-0) and int8 activations q. The
-/// caller subtracts Σq to get W̃·q. Unsigned codes times signed activations is exactly what PMADDUBSW multiplies;
-/// the codes unpack with one shift and one mask per 32 weights. Every path returns the same integer.
+/// caller subtracts Σq to get W̃·q. Unsigned codes times signed activations is exactly what PMADDUBSW multiplies.
 /// </summary>
-public static class TernaryCodesDot
+/// <remarks>
+/// The SIMD paths unpack with one shift per 32 bytes: masking the codes (and the codes shifted right by 4) with
+/// 0b1100 and 0b0011 gives two groups as 4c and two as c, so no further shift is needed. The int16 sums of the
+/// 4c groups grow by at most 4096 per block (8 · 128 · 2 · 2, |q| ≤ 128), so eight blocks fit before they are widened
+/// to int32; the c groups are weighted by 4 when widened, and the row's total is divided by 4 at the end, exactly.
+/// The bound holds for the codes an I2_S encoder writes (0, 1, 2); the unused code 3 may saturate on the SIMD paths.
+/// </remarks>
+public static partial class TernaryCodesDot
 {
     public const int BlockWeights = 128;
     public const int BlockBytes = 32;
 
+    /// <summary>Blocks whose int16 sums are safe before they are widened (see remarks).</summary>
+    private const int BlocksPerFlush = 8;
+
     public static int Dot(ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> q)
     {
         Check(codes, q);
+        Span<int> sum = stackalloc int[1];
+        Multiply(codes, q.Length, q, 1, sum, 1);
+        return sum[0];
+    }
+
+    /// <summary>
+    /// sums[t·sumStride + r] = Σ c·q of row r of <paramref name="codes"/> (rows of <paramref name="columns"/> / 4
+    /// bytes) with token t's activations q[t·columns …]. Each row's codes are unpacked once for four tokens.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<byte> codes, int columns, ReadOnlySpan<sbyte> q, int tokens, Span<int> sums, int sumStride)
+    {
+        if (columns <= 0 || columns % BlockWeights != 0)
+            throw new ArgumentException($"rows of {columns} weights: a row is whole blocks of {BlockWeights}", nameof(columns));
+        int rowBytes = columns / 4, rows = codes.Length / rowBytes;
+        if (codes.Length % rowBytes != 0)
+            throw new ArgumentException($"{codes.Length} code bytes are not whole rows of {rowBytes}", nameof(codes));
+        if (tokens < 1 || q.Length < (long)tokens * columns)
+            throw new ArgumentException($"{q.Length} activations do not hold {tokens} tokens of {columns}", nameof(q));
+        if (rows > 0 && (sumStride < rows || sums.Length < ((long)(tokens - 1) * sumStride) + rows))
+            throw new ArgumentException($"{sums.Length} sums (stride {sumStride}) do not hold {tokens} tokens of {rows} rows", nameof(sums));
+
         if (Avx512BW.IsSupported)
-            return Dot512(codes, q);
-        if (Avx2.IsSupported)
-            return Dot256(codes, q);
-        if (Ssse3.IsSupported)
-            return Dot128(codes, q);
-        return DotScalar(codes, q);
+            Multiply512(codes, columns, q, tokens, sums, sumStride);
+        else if (Avx2.IsSupported)
+            MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, Dot256);
+        else if (Ssse3.IsSupported)
+            MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, Dot128);
+        else
+            MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, DotScalar);
     }
 
     internal static void Check(ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> q)
     {
-        if (q.Length % BlockWeights != 0 || codes.Length * 4 != q.Length)
+        if (q.Length % BlockWeights != 0 || codes.Length * 4 != q.Length || q.Length == 0)
             throw new ArgumentException($"{codes.Length} code bytes and {q.Length} activations: a row is whole blocks of {BlockWeights} weights in {BlockBytes} bytes");
+    }
+
+    private delegate int RowDot(ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> q);
+
+    private static void MultiplyRowByRow(ReadOnlySpan<byte> codes, int columns, ReadOnlySpan<sbyte> q, int tokens, Span<int> sums, int sumStride, RowDot dot)
+    {
+        int rowBytes = columns / 4, rows = codes.Length / rowBytes;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = codes.Slice(r * rowBytes, rowBytes);
+            for (int t = 0; t < tokens; t++)
+                sums[(t * sumStride) + r] = dot(row, q.Slice(t * columns, columns));
+        }
     }
 
     /// <summary>The reference: one weight at a time, straight from the layout's definition.</summary>
@@ -55,83 +97,11 @@ public static class TernaryCodesDot
         return sum;
     }
 
-    internal static int Dot128(ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> q)
-    {
-        ref byte c = ref MemoryMarshal.GetReference(codes);
-        ref sbyte a = ref MemoryMarshal.GetReference(q);
-        var mask = Vector128.Create((byte)3);
-        var ones = Vector128.Create((short)1);
-        var acc = Vector128<int>.Zero;
-        nuint blocks = (nuint)q.Length / BlockWeights;
-        for (nuint b = 0; b < blocks; b++)
-        {
-            // Two halves of 16 bytes: byte j of half h holds elements 16h + j (+32, +64, +96).
-            for (nuint h = 0; h < 2; h++)
-            {
-                var v = Vector128.LoadUnsafe(ref c, (b * BlockBytes) + (h * 16));
-                nuint e = (b * BlockWeights) + (h * 16);
-                var s = Ssse3.MultiplyAddAdjacent(Vector128.ShiftRightLogical(v.AsUInt16(), 6).AsByte() & mask, Vector128.LoadUnsafe(ref a, e));
-                s += Ssse3.MultiplyAddAdjacent(Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector128.LoadUnsafe(ref a, e + 32));
-                s += Ssse3.MultiplyAddAdjacent(Vector128.ShiftRightLogical(v.AsUInt16(), 2).AsByte() & mask, Vector128.LoadUnsafe(ref a, e + 64));
-                s += Ssse3.MultiplyAddAdjacent(v & mask, Vector128.LoadUnsafe(ref a, e + 96));
-                // Four int16 sums of at most 4·2·127 each cannot overflow; widen before they accumulate further.
-                acc += Sse2.MultiplyAddAdjacent(s, ones);
-            }
-        }
+    /// <summary>The reference for a whole product, row by row and token by token.</summary>
+    internal static void MultiplyScalar(ReadOnlySpan<byte> codes, int columns, ReadOnlySpan<sbyte> q, int tokens, Span<int> sums, int sumStride) =>
+        MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, DotScalar);
 
-        return Vector128.Sum(acc);
-    }
+    private static ref byte First(ReadOnlySpan<byte> span) => ref MemoryMarshal.GetReference(span);
 
-    internal static int Dot256(ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> q)
-    {
-        ref byte c = ref MemoryMarshal.GetReference(codes);
-        ref sbyte a = ref MemoryMarshal.GetReference(q);
-        var acc = Vector256<int>.Zero;
-        nuint blocks = (nuint)q.Length / BlockWeights;
-        for (nuint b = 0; b < blocks; b++)
-            acc += Block256(Vector256.LoadUnsafe(ref c, b * BlockBytes), ref a, b * BlockWeights);
-        return Vector256.Sum(acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Block256(Vector256<byte> v, ref sbyte a, nuint e)
-    {
-        var mask = Vector256.Create((byte)3);
-        var s = Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(v.AsUInt16(), 6).AsByte() & mask, Vector256.LoadUnsafe(ref a, e));
-        s += Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Vector256.LoadUnsafe(ref a, e + 32));
-        s += Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(v.AsUInt16(), 2).AsByte() & mask, Vector256.LoadUnsafe(ref a, e + 64));
-        s += Avx2.MultiplyAddAdjacent(v & mask, Vector256.LoadUnsafe(ref a, e + 96));
-        return Avx2.MultiplyAddAdjacent(s, Vector256.Create((short)1));
-    }
-
-    internal static int Dot512(ReadOnlySpan<byte> codes, ReadOnlySpan<sbyte> q)
-    {
-        ref byte c = ref MemoryMarshal.GetReference(codes);
-        ref sbyte a = ref MemoryMarshal.GetReference(q);
-        var mask = Vector512.Create((byte)3);
-        var ones = Vector512.Create((short)1);
-        var acc = Vector512<int>.Zero;
-        nuint blocks = (nuint)q.Length / BlockWeights, b = 0;
-        // Two blocks per 64-byte load: the lower 256 bits are block b, the upper block b + 1; the activations are
-        // gathered to match (elements g·32 … g·32+31 of each block for code group g).
-        for (; b + 2 <= blocks; b += 2)
-        {
-            var v = Vector512.LoadUnsafe(ref c, b * BlockBytes);
-            nuint e0 = b * BlockWeights, e1 = e0 + BlockWeights;
-            var s = Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 6).AsByte() & mask, Pair(ref a, e0, e1));
-            s += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Pair(ref a, e0 + 32, e1 + 32));
-            s += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 2).AsByte() & mask, Pair(ref a, e0 + 64, e1 + 64));
-            s += Avx512BW.MultiplyAddAdjacent(v & mask, Pair(ref a, e0 + 96, e1 + 96));
-            acc += Avx512BW.MultiplyAddAdjacent(s, ones);
-        }
-
-        int sum = Vector512.Sum(acc);
-        if (b < blocks)
-            sum += Vector256.Sum(Block256(Vector256.LoadUnsafe(ref c, b * BlockBytes), ref a, b * BlockWeights));
-        return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Pair(ref sbyte a, nuint lower, nuint upper) =>
-        Vector512.Create(Vector256.LoadUnsafe(ref a, lower), Vector256.LoadUnsafe(ref a, upper));
+    private static ref sbyte First(ReadOnlySpan<sbyte> span) => ref MemoryMarshal.GetReference(span);
 }

@@ -26,4 +26,10 @@ public sealed class KvCache
     public Span<float> Key(int layer, int position) => _keys[layer].AsSpan(position * _width, _width);
 
     public Span<float> Value(int layer, int position) => _values[layer].AsSpan(position * _width, _width);
+
+    /// <summary>The keys of <paramref name="count"/> consecutive positions, one after another.</summary>
+    public Memory<float> Keys(int layer, int position, int count) => _keys[layer].AsMemory(position * _width, count * _width);
+
+    /// <summary>The values of <paramref name="count"/> consecutive positions, one after another.</summary>
+    public Memory<float> Values(int layer, int position, int count) => _values[layer].AsMemory(position * _width, count * _width);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tern.Gguf;
 using Tern.Kernels;
 using Tern.Quantization;
@@ -15,21 +16,24 @@ namespace Tern.Models;
 /// </summary>
 public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
 {
+    /// <summary>The quantized tokens of the product being computed, shared by the calling thread's products.</summary>
+    [ThreadStatic]
+    private static QuantizedTokens? t_tokens;
+
     private readonly sbyte[]? _values;
     private readonly byte[]? _codes;
     private readonly GgufFile? _file;
     private readonly GgufTensorInfo? _tensor;
     private readonly float[] _blockScales;
     private readonly int _blockSize;
-    private readonly sbyte[] _q;
-    private float[]? _y;
-    private int _sumQ;
-    private float _rowScale;
+
+    // The product being computed by the pool's workers.
+    private QuantizedTokens? _work;
+    private Memory<float> _output;
 
     public TernaryWeightMatrix(string name, int rows, int columns, TernaryTensor tensor)
         : base(name, rows, columns)
     {
-        _q = new sbyte[columns];
         if (tensor.TryGetUniformScale(out float scale))
         {
             _blockScales = [scale];
@@ -55,7 +59,6 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
     private TernaryWeightMatrix(string name, int rows, int columns, GgufFile file, GgufTensorInfo tensor, float scale)
         : base(name, rows, columns)
     {
-        _q = new sbyte[columns];
         _file = file;
         _tensor = tensor;
         _blockScales = [scale];
@@ -71,12 +74,13 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
 
     private bool HasCodes => _codes is not null || _file is not null;
 
-    private ReadOnlySpan<byte> CodeRow(int row)
+    /// <summary>The codes of rows [start, end), one row after another.</summary>
+    private ReadOnlySpan<byte> CodeRows(int start, int end)
     {
         int rowBytes = Columns / 4;
         return _codes is not null
-            ? _codes.AsSpan(row * rowBytes, rowBytes)
-            : _file!.GetTensorData(_tensor!, (long)row * rowBytes, rowBytes);
+            ? _codes.AsSpan(start * rowBytes, (end - start) * rowBytes)
+            : _file!.GetTensorData(_tensor!, (long)start * rowBytes, (end - start) * rowBytes);
     }
 
     private static byte[] Pack(sbyte[] values, int rows, int columns)
@@ -89,43 +93,107 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
         return codes;
     }
 
-    void IParallelWork.Execute(int worker, int workers)
-    {
-        var (start, end) = WorkerPool.Split(Rows, worker, workers);
-        CodeRows(start, end, _y);
-    }
-
-    /// <summary>Rows [start, end) of the product into y (indexed by row).</summary>
-    private void CodeRows(int start, int end, Span<float> y)
-    {
-        for (int r = start; r < end; r++)
-            y[r] = (TernaryCodesDot.Dot(CodeRow(r), _q) - _sumQ) * _rowScale;
-    }
-
-    /// <remarks>Not thread-safe: the quantized input lives in a buffer of the matrix (one session at a time for now).</remarks>
     public override void Multiply(ReadOnlySpan<float> x, Span<float> y)
     {
-        var q = _q.AsSpan();
-        float s = AbsmaxInt8Quantizer.Quantize(x, q);
-        if (HasCodes)
+        if (!HasCodes)
         {
-            int sumQ = 0;
-            foreach (sbyte v in q)
-                sumQ += v;
-            _sumQ = sumQ;
-            _rowScale = _blockScales[0] / s;
-            if (!Parallel)
-            {
-                CodeRows(0, Rows, y);
-                return;
-            }
-
-            _y ??= new float[Rows];
-            Pool!.Run(this);
-            _y.CopyTo(y);
+            MultiplyScalar(x, y);
             return;
         }
 
+        var tokens = Quantize(x, 1);
+        if (!Parallel)
+        {
+            ComputeRows(tokens, y, 0, Rows);
+            return;
+        }
+
+        var output = Output(Rows);
+        Run(tokens, output);
+        output.Span.CopyTo(y);
+    }
+
+    public override void Multiply(ReadOnlyMemory<float> x, Memory<float> y, int tokens)
+    {
+        if (!HasCodes)
+        {
+            base.Multiply(x, y, tokens);
+            return;
+        }
+
+        var quantized = Quantize(x.Span, tokens);
+        if (Parallel)
+            Run(quantized, y);
+        else
+            ComputeRows(quantized, y.Span, 0, Rows);
+    }
+
+    private QuantizedTokens Quantize(ReadOnlySpan<float> x, int tokens)
+    {
+        if (x.Length < (long)tokens * Columns)
+            throw new ArgumentException($"tensor '{Name}': {x.Length} inputs do not hold {tokens} tokens of {Columns}", nameof(x));
+        var quantized = t_tokens ??= new QuantizedTokens();
+        quantized.Quantize(x, tokens, Columns, _blockScales[0]);
+        return quantized;
+    }
+
+    private void Run(QuantizedTokens tokens, Memory<float> y)
+    {
+        _work = tokens;
+        _output = y;
+        try
+        {
+            Pool!.Run(this);
+        }
+        finally
+        {
+            _work = null;
+            _output = default;
+        }
+    }
+
+    void IParallelWork.Execute(int worker, int workers)
+    {
+        var (start, end) = WorkerPool.Split(Rows, worker, workers);
+        ComputeRows(_work!, _output.Span, start, end);
+    }
+
+    /// <summary>
+    /// Rows [start, end) of every token's product into y (token t's outputs at t·Rows): the kernel's integer sums
+    /// are written where their floats go and converted in place, so no buffer is needed per product.
+    /// </summary>
+    private void ComputeRows(QuantizedTokens tokens, Span<float> y, int start, int end)
+    {
+        if (start >= end)
+            return;
+        var sums = MemoryMarshal.Cast<float, int>(y);
+        TernaryCodesDot.Multiply(CodeRows(start, end), Columns, tokens.Values, tokens.Count, sums[start..], Rows);
+        for (int t = 0; t < tokens.Count; t++)
+        {
+            int sumQ = tokens.Sums[t];
+            float factor = tokens.Factors[t];
+            var row = y.Slice((t * Rows) + start, end - start);
+            var rowSums = sums.Slice((t * Rows) + start, end - start);
+            for (int r = 0; r < row.Length; r++)
+                row[r] = (rowSums[r] - sumQ) * factor;
+        }
+    }
+
+    [ThreadStatic]
+    private static float[]? t_output;
+
+    private static Memory<float> Output(int length)
+    {
+        if (t_output is null || t_output.Length < length)
+            t_output = new float[length];
+        return t_output.AsMemory(0, length);
+    }
+
+    /// <summary>Files whose blocks carry their own scales: one weight at a time, block by block.</summary>
+    private void MultiplyScalar(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var q = new sbyte[Columns];
+        float s = AbsmaxInt8Quantizer.Quantize(x, q);
         int blocksPerRow = Columns / _blockSize;
         bool uniform = _blockScales.Length == 1;
         for (int r = 0; r < Rows; r++)

@@ -1,78 +1,125 @@
 using System.Numerics.Tensors;
+using Tern.Runtime;
 
 namespace Tern.Models;
 
 /// <summary>
 /// The forward pass of every supported family, written once and read top to bottom like the equations
 /// (llama2.c's run.c is the model): the families differ only in the RoPE pairing, the FFN activation and the
-/// optional sub-norms. Scratch buffers are allocated once per session, never per token.
+/// optional sub-norms. Tokens go through in chunks of up to <see cref="ChunkTokens"/>, so each matrix reads its
+/// weights once per chunk rather than once per token; one token (decoding) is a chunk of one. Every token's
+/// arithmetic is the same in a chunk as alone. Scratch buffers are allocated once per session, never per token.
 /// </summary>
 public sealed class Transformer
 {
+    /// <summary>Tokens computed together: their activations for the widest matrix stay within the L2 cache.</summary>
+    public const int ChunkTokens = 64;
+
     private readonly ModelConfig _c;
     private readonly ModelWeights _w;
-    private readonly float[] _x, _xb, _xb2, _q, _hb, _hb2, _attention, _logits;
+    private readonly float[] _x, _xb, _xb2, _q, _hb, _hb2, _logits;
+    private readonly float[] _frequencies, _cos, _sin;
+    private readonly Attention _attention;
 
-    public Transformer(ModelConfig config, ModelWeights weights, int contextLength)
+    public Transformer(ModelConfig config, ModelWeights weights, int contextLength, WorkerPool? pool = null)
     {
         _c = config;
         _w = weights;
-        _x = new float[config.EmbeddingLength];
-        _xb = new float[Math.Max(config.EmbeddingLength, config.QueryLength)];
-        _xb2 = new float[config.EmbeddingLength];
-        _q = new float[config.QueryLength];
-        _hb = new float[config.FeedForwardLength];
-        _hb2 = new float[config.FeedForwardLength];
-        _attention = new float[contextLength];
+        int n = ChunkTokens;
+        _x = new float[n * config.EmbeddingLength];
+        _xb = new float[n * Math.Max(config.EmbeddingLength, config.QueryLength)];
+        _xb2 = new float[n * config.EmbeddingLength];
+        _q = new float[n * config.QueryLength];
+        _hb = new float[n * config.FeedForwardLength];
+        _hb2 = new float[n * config.FeedForwardLength];
         _logits = new float[config.VocabSize];
+        _frequencies = RopeFrequencies(config, weights.RopeFactors);
+        _cos = new float[n * _frequencies.Length];
+        _sin = new float[n * _frequencies.Length];
+        _attention = new Attention(config, contextLength, pool);
     }
 
     /// <summary>Runs one token at <paramref name="position"/> (writing its keys and values) and returns the logits.</summary>
-    public ReadOnlySpan<float> Forward(int token, int position, KvCache cache)
-    {
-        if ((uint)token >= (uint)_c.VocabSize)
-            throw new ArgumentOutOfRangeException(nameof(token), token, $"token id outside the vocabulary of {_c.VocabSize}");
-        if ((uint)position >= (uint)cache.ContextLength)
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"position past the context of {cache.ContextLength} tokens");
+    public ReadOnlySpan<float> Forward(int token, int position, KvCache cache) => Forward([token], position, cache);
 
-        var x = _x.AsSpan();
-        _w.TokenEmbedding.CopyRow(token, x);
-        int dim = _c.EmbeddingLength, qLen = _c.QueryLength, headDim = _c.HeadDim;
-        var xb = _xb.AsSpan(0, dim);
-        var attnOut = _xb.AsSpan(0, qLen);
+    /// <summary>
+    /// Runs <paramref name="tokens"/> at positions <paramref name="position"/> onwards (writing their keys and values)
+    /// and returns the logits after the last one.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> tokens, int position, KvCache cache)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("no tokens to run", nameof(tokens));
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)_c.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {_c.VocabSize}");
+        }
+
+        if (position < 0 || position + tokens.Length > cache.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"{tokens.Length} tokens from position {position} pass the context of {cache.ContextLength}");
+
+        for (int start = 0; start < tokens.Length; start += ChunkTokens)
+        {
+            var chunk = tokens.Slice(start, Math.Min(ChunkTokens, tokens.Length - start));
+            ForwardChunk(chunk, position + start, cache);
+        }
+
+        int dim = _c.EmbeddingLength, last = (Math.Min(ChunkTokens, ((tokens.Length - 1) % ChunkTokens) + 1) - 1) * dim;
+        var x = _x.AsSpan(last, dim);
+        RmsNorm(x, _w.OutputNorm, _c.OutputNormEpsilon, x);
+        _w.Output.Multiply(x, _logits);
+        return _logits;
+    }
+
+    private void ForwardChunk(ReadOnlySpan<int> tokens, int position, KvCache cache)
+    {
+        int n = tokens.Length, dim = _c.EmbeddingLength, qLen = _c.QueryLength, kvLen = _c.KeyValueLength, ffn = _c.FeedForwardLength;
+        var x = _x.AsMemory(0, n * dim);
+        var xb = _xb.AsMemory(0, n * dim);
+        var attnOut = _xb.AsMemory(0, n * qLen);
+        var q = _q.AsMemory(0, n * qLen);
+        var xb2 = _xb2.AsMemory(0, n * dim);
+        var hb = _hb.AsMemory(0, n * ffn);
+        var hb2 = _hb2.AsMemory(0, n * ffn);
+        for (int t = 0; t < n; t++)
+            _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
+        RopeAngles(position, n);
 
         for (int l = 0; l < _c.BlockCount; l++)
         {
             var layer = _w.Layers[l];
 
-            RmsNorm(x, layer.AttentionNorm, _c.RmsNormEpsilon, xb);
-            var k = cache.Key(l, position);
-            var v = cache.Value(l, position);
-            layer.Query.Multiply(xb, _q);
-            layer.Key.Multiply(xb, k);
-            layer.Value.Multiply(xb, v);
-            Rope(_q, position);
-            Rope(k, position);
+            RmsNormRows(x.Span, layer.AttentionNorm, _c.RmsNormEpsilon, xb.Span, dim);
+            var k = cache.Keys(l, position, n);
+            var v = cache.Values(l, position, n);
+            layer.Query.Multiply(xb, q, n);
+            layer.Key.Multiply(xb, k, n);
+            layer.Value.Multiply(xb, v, n);
+            Rope(q.Span, qLen, n);
+            Rope(k.Span, kvLen, n);
 
-            Attend(l, position, cache, attnOut);
+            _attention.Run(l, position, n, cache, _q, _xb);
             if (layer.AttentionSubNorm is { } attnSub)
-                RmsNorm(attnOut, attnSub, _c.RmsNormEpsilon, attnOut);
-            layer.Output.Multiply(attnOut, _xb2);
-            TensorPrimitives.Add(x, _xb2, x);
+                RmsNormRows(attnOut.Span, attnSub, _c.RmsNormEpsilon, attnOut.Span, qLen);
+            layer.Output.Multiply(attnOut, xb2, n);
+            TensorPrimitives.Add(x.Span, xb2.Span, x.Span);
 
-            RmsNorm(x, layer.FfnNorm, _c.RmsNormEpsilon, xb);
-            layer.Gate.Multiply(xb, _hb);
-            layer.Up.Multiply(xb, _hb2);
-            Activate(_hb, _hb2);
+            RmsNormRows(x.Span, layer.FfnNorm, _c.RmsNormEpsilon, xb.Span, dim);
+            layer.Gate.Multiply(xb, hb, n);
+            layer.Up.Multiply(xb, hb2, n);
+            Activate(hb.Span, hb2.Span);
             if (layer.FfnSubNorm is { } ffnSub)
-                RmsNorm(_hb, ffnSub, _c.RmsNormEpsilon, _hb);
-            layer.Down.Multiply(_hb, _xb2);
-            TensorPrimitives.Add(x, _xb2, x);
+                RmsNormRows(hb.Span, ffnSub, _c.RmsNormEpsilon, hb.Span, ffn);
+            layer.Down.Multiply(hb, xb2, n);
+            TensorPrimitives.Add(x.Span, xb2.Span, x.Span);
         }
+    }
 
-        RmsNorm(x, _w.OutputNorm, _c.OutputNormEpsilon, x);
-        _w.Output.Multiply(x, _logits);
-        return _logits;
+    private static void RmsNormRows(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output, int width)
+    {
+        for (int row = 0; row < x.Length / width; row++)
+            RmsNorm(x.Slice(row * width, width), weight, epsilon, output.Slice(row * width, width));
     }
 
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output)
@@ -85,44 +132,54 @@ public sealed class Transformer
             output[i] = weight[i] * (scale * x[i]);
     }
 
-    private void Rope(Span<float> vector, int position)
+    private static float[] RopeFrequencies(ModelConfig c, float[]? factors)
     {
-        int headDim = _c.HeadDim, half = headDim / 2;
-        for (int head = 0; head < vector.Length / headDim; head++)
+        int half = c.HeadDim / 2;
+        var frequencies = new float[half];
+        for (int i = 0; i < half; i++)
         {
-            var h = vector.Slice(head * headDim, headDim);
+            frequencies[i] = 1f / MathF.Pow(c.RopeFreqBase, 2f * i / c.HeadDim);
+            if (factors is not null)
+                frequencies[i] /= factors[i];
+        }
+
+        return frequencies;
+    }
+
+    /// <summary>The rotation of every frequency at each of the chunk's positions, shared by all layers and heads.</summary>
+    private void RopeAngles(int position, int tokens)
+    {
+        int half = _frequencies.Length;
+        for (int t = 0; t < tokens; t++)
+        {
             for (int i = 0; i < half; i++)
             {
-                float frequency = 1f / MathF.Pow(_c.RopeFreqBase, 2f * i / headDim);
-                if (_w.RopeFactors is { } factors)
-                    frequency /= factors[i];
-                float angle = position * frequency;
-                float cos = MathF.Cos(angle), sin = MathF.Sin(angle);
-                (int a, int b) = _c.Rope == RopeStyle.Norm ? (2 * i, (2 * i) + 1) : (i, i + half);
-                float x0 = h[a], x1 = h[b];
-                h[a] = (x0 * cos) - (x1 * sin);
-                h[b] = (x0 * sin) + (x1 * cos);
+                float angle = (position + t) * _frequencies[i];
+                _cos[(t * half) + i] = MathF.Cos(angle);
+                _sin[(t * half) + i] = MathF.Sin(angle);
             }
         }
     }
 
-    private void Attend(int layer, int position, KvCache cache, Span<float> output)
+    private void Rope(Span<float> vectors, int width, int tokens)
     {
-        int headDim = _c.HeadDim, group = _c.HeadCount / _c.HeadCountKv;
-        float scale = 1f / MathF.Sqrt(headDim);
-        var scores = _attention.AsSpan(0, position + 1);
-        for (int h = 0; h < _c.HeadCount; h++)
+        int headDim = _c.HeadDim, half = headDim / 2;
+        for (int t = 0; t < tokens; t++)
         {
-            var q = _q.AsSpan(h * headDim, headDim);
-            int kvOffset = h / group * headDim;
-            for (int t = 0; t <= position; t++)
-                scores[t] = TensorPrimitives.Dot(q, cache.Key(layer, t).Slice(kvOffset, headDim)) * scale;
-            StableSoftMax.InPlace(scores);
-
-            var o = output.Slice(h * headDim, headDim);
-            o.Clear();
-            for (int t = 0; t <= position; t++)
-                TensorPrimitives.MultiplyAdd(cache.Value(layer, t).Slice(kvOffset, headDim), scores[t], o, o);
+            var cos = _cos.AsSpan(t * half, half);
+            var sin = _sin.AsSpan(t * half, half);
+            var vector = vectors.Slice(t * width, width);
+            for (int head = 0; head < width / headDim; head++)
+            {
+                var h = vector.Slice(head * headDim, headDim);
+                for (int i = 0; i < half; i++)
+                {
+                    (int a, int b) = _c.Rope == RopeStyle.Norm ? (2 * i, (2 * i) + 1) : (i, i + half);
+                    float x0 = h[a], x1 = h[b];
+                    h[a] = (x0 * cos[i]) - (x1 * sin[i]);
+                    h[b] = (x0 * sin[i]) + (x1 * cos[i]);
+                }
+            }
         }
     }
 

@@ -34,6 +34,16 @@ public abstract class WeightMatrix
     /// <summary>y = W·x; x has <see cref="Columns"/> elements, y <see cref="Rows"/>.</summary>
     public abstract void Multiply(ReadOnlySpan<float> x, Span<float> y);
 
+    /// <summary>
+    /// Y = W·X for <paramref name="tokens"/> tokens at once: token t's input at t·<see cref="Columns"/> of x, its
+    /// output at t·<see cref="Rows"/> of y. Matrices that can reuse their weights across tokens override this.
+    /// </summary>
+    public virtual void Multiply(ReadOnlyMemory<float> x, Memory<float> y, int tokens)
+    {
+        for (int t = 0; t < tokens; t++)
+            Multiply(x.Span.Slice(t * Columns, Columns), y.Span.Slice(t * Rows, Rows));
+    }
+
     /// <summary>One row as floats (the embedding lookup).</summary>
     public virtual void CopyRow(int row, Span<float> destination) =>
         throw new NotSupportedException($"tensor '{Name}' cannot be read as rows of floats");

@@ -1,0 +1,71 @@
+using System.Numerics.Tensors;
+using Tern.Runtime;
+
+namespace Tern.Models;
+
+/// <summary>
+/// Causal multi-head attention with grouped keys and values over the KV cache, for a chunk of tokens: token t of the
+/// chunk (at position p + t) attends to positions 0 … p + t. The (token, head) pairs are shared across the pool's
+/// workers; each pair's arithmetic is the same whichever worker computes it.
+/// </summary>
+internal sealed class Attention : IParallelWork
+{
+    private readonly ModelConfig _c;
+    private readonly WorkerPool? _pool;
+    private readonly float[][] _scores;
+
+    // The chunk being computed.
+    private int _layer, _position, _tokens;
+    private KvCache? _cache;
+    private float[]? _queries, _output;
+
+    public Attention(ModelConfig config, int contextLength, WorkerPool? pool)
+    {
+        _c = config;
+        _pool = pool;
+        _scores = new float[pool?.Threads ?? 1][];
+        for (int i = 0; i < _scores.Length; i++)
+            _scores[i] = new float[contextLength];
+    }
+
+    /// <summary>Attends for <paramref name="tokens"/> queries (token t's at t·QueryLength) into <paramref name="output"/>.</summary>
+    public void Run(int layer, int position, int tokens, KvCache cache, float[] queries, float[] output)
+    {
+        (_layer, _position, _tokens, _cache, _queries, _output) = (layer, position, tokens, cache, queries, output);
+        try
+        {
+            if (_pool is { Threads: > 1 } && tokens * _c.HeadCount > 1)
+                _pool.Run(this);
+            else
+                Execute(0, 1);
+        }
+        finally
+        {
+            (_cache, _queries, _output) = (null, null, null);
+        }
+    }
+
+    public void Execute(int worker, int workers)
+    {
+        var (start, end) = WorkerPool.Split(_tokens * _c.HeadCount, worker, workers);
+        for (int i = start; i < end; i++)
+            Head(i / _c.HeadCount, i % _c.HeadCount, _scores[worker]);
+    }
+
+    private void Head(int token, int head, float[] scoreBuffer)
+    {
+        int headDim = _c.HeadDim, group = _c.HeadCount / _c.HeadCountKv, qLen = _c.QueryLength;
+        int position = _position + token, kvOffset = head / group * headDim;
+        float scale = 1f / MathF.Sqrt(headDim);
+        var q = _queries.AsSpan((token * qLen) + (head * headDim), headDim);
+        var scores = scoreBuffer.AsSpan(0, position + 1);
+        for (int t = 0; t <= position; t++)
+            scores[t] = TensorPrimitives.Dot(q, _cache!.Key(_layer, t).Slice(kvOffset, headDim)) * scale;
+        StableSoftMax.InPlace(scores);
+
+        var o = _output.AsSpan((token * qLen) + (head * headDim), headDim);
+        o.Clear();
+        for (int t = 0; t <= position; t++)
+            TensorPrimitives.MultiplyAdd(_cache!.Value(_layer, t).Slice(kvOffset, headDim), scores[t], o, o);
+    }
+}
