@@ -216,6 +216,29 @@ public sealed unsafe class GgufFile : IDisposable
         return new ReadOnlySpan<byte>(_base + DataOffset + (long)tensor.Offset + offset, length);
     }
 
+    /// <summary>
+    /// Copies the tensor's bytes with a file read rather than through the map. For tensors that are decoded or
+    /// repacked once at load: pages read through the map would stay resident in this process beside the copy.
+    /// </summary>
+    public byte[] ReadTensorData(GgufTensorInfo tensor)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (tensor.ByteSize > Array.MaxLength)
+            throw new InvalidOperationException($"{Path}: tensor '{tensor.Name}' is {tensor.ByteSize} bytes, too large to copy");
+        var data = new byte[tensor.ByteSize];
+        using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long position = DataOffset + (long)tensor.Offset;
+        for (int done = 0; done < data.Length;)
+        {
+            int read = RandomAccess.Read(handle, data.AsSpan(done), position + done);
+            if (read == 0)
+                throw new InvalidDataException($"{Path}: the file ended inside tensor '{tensor.Name}'");
+            done += read;
+        }
+
+        return data;
+    }
+
     public void Dispose()
     {
         if (_disposed)

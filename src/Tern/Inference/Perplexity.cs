@@ -29,18 +29,16 @@ public static class Perplexity
         {
             var session = model.CreateSession(context);
             int start = c * context;
-            for (int p = 0; p < context - 1; p++)
+            var input = tokens.AsSpan(start, context - 1).ToArray();
+            if (tokenizer.AddBos)
+                input[0] = tokenizer.BosId;
+            session.Evaluate(input, first, (p, logits) =>
             {
-                int token = p == 0 && tokenizer.AddBos ? tokenizer.BosId : tokens[start + p];
-                var logits = session.Evaluate(token);
-                if (p < first)
-                    continue;
                 double v = -LogSoftmax(logits, tokens[start + p + 1]);
                 nll += v;
                 nll2 += v * v;
                 count++;
-            }
-
+            });
             onChunk?.Invoke(c + 1, Math.Exp(nll / count));
         }
 

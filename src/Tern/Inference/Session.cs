@@ -47,6 +47,20 @@ public sealed class Session
         return logits;
     }
 
+    /// <summary>
+    /// Feeds several tokens and hands the logits after each token from index <paramref name="firstLogits"/> on to
+    /// <paramref name="onLogits"/>, in order (perplexity scores many positions of one pass).
+    /// </summary>
+    public void Evaluate(ReadOnlySpan<int> tokens, int firstLogits, LogitsHandler onLogits)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("no tokens to evaluate", nameof(tokens));
+        if (Position + tokens.Length > ContextLength)
+            throw new InvalidOperationException($"{tokens.Length} tokens do not fit: the context of {ContextLength} tokens has {ContextLength - Position} left");
+        _transformer.Forward(tokens, Position, _cache, firstLogits, onLogits);
+        Position += tokens.Length;
+    }
+
     /// <summary>Greedy decoding: the most likely token (the lowest id on ties).</summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
     {

@@ -3,6 +3,9 @@ using Tern.Runtime;
 
 namespace Tern.Models;
 
+/// <summary>Receives the logits after token <paramref name="index"/> of a batch (valid only during the call).</summary>
+public delegate void LogitsHandler(int index, ReadOnlySpan<float> logits);
+
 /// <summary>
 /// The forward pass of every supported family, written once and read top to bottom like the equations
 /// (llama2.c's run.c is the model): the families differ only in the RoPE pairing, the FFN activation and the
@@ -48,6 +51,17 @@ public sealed class Transformer
     /// </summary>
     public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> tokens, int position, KvCache cache)
     {
+        Forward(tokens, position, cache, tokens.Length - 1, null);
+        return _logits;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="tokens"/> at positions <paramref name="position"/> onwards and hands the logits after
+    /// each token from index <paramref name="firstLogits"/> on to <paramref name="onLogits"/> (index, logits), in order.
+    /// The logits of the last token stay available as the return value of the overload without a handler.
+    /// </summary>
+    public void Forward(scoped ReadOnlySpan<int> tokens, int position, KvCache cache, int firstLogits, LogitsHandler? onLogits)
+    {
         if (tokens.IsEmpty)
             throw new ArgumentException("no tokens to run", nameof(tokens));
         foreach (int token in tokens)
@@ -59,17 +73,19 @@ public sealed class Transformer
         if (position < 0 || position + tokens.Length > cache.ContextLength)
             throw new ArgumentOutOfRangeException(nameof(position), position, $"{tokens.Length} tokens from position {position} pass the context of {cache.ContextLength}");
 
+        int dim = _c.EmbeddingLength;
         for (int start = 0; start < tokens.Length; start += ChunkTokens)
         {
             var chunk = tokens.Slice(start, Math.Min(ChunkTokens, tokens.Length - start));
             ForwardChunk(chunk, position + start, cache);
+            for (int t = Math.Max(0, firstLogits - start); t < chunk.Length; t++)
+            {
+                var x = _x.AsSpan(t * dim, dim);
+                RmsNorm(x, _w.OutputNorm, _c.OutputNormEpsilon, x);
+                _w.Output.Multiply(x, _logits);
+                onLogits?.Invoke(start + t, _logits);
+            }
         }
-
-        int dim = _c.EmbeddingLength, last = (Math.Min(ChunkTokens, ((tokens.Length - 1) % ChunkTokens) + 1) - 1) * dim;
-        var x = _x.AsSpan(last, dim);
-        RmsNorm(x, _w.OutputNorm, _c.OutputNormEpsilon, x);
-        _w.Output.Multiply(x, _logits);
-        return _logits;
     }
 
     private void ForwardChunk(ReadOnlySpan<int> tokens, int position, KvCache cache)

@@ -59,11 +59,11 @@ public abstract class WeightMatrix
         if (tensor.Type == GgmlType.I2_S && columns % Kernels.TernaryCodesDot.BlockWeights == 0)
             return TernaryWeightMatrix.FromMappedI2S(file, tensor, rows, columns);
         if (TernaryCodec.IsTernary(tensor.Type))
-            return new TernaryWeightMatrix(tensor.Name, rows, columns, TernaryCodec.DecodeTernary(tensor.Type, file.GetTensorData(tensor), tensor.ElementCount));
+            return new TernaryWeightMatrix(tensor.Name, rows, columns, TernaryCodec.DecodeTernary(tensor.Type, file.ReadTensorData(tensor), tensor.ElementCount));
         if (!TensorCodec.CanDecode(tensor.Type))
             throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' is {tensor.TypeInfo.Name}, which Tern cannot compute with");
         var values = new float[tensor.ElementCount];
-        TensorCodec.Decode(tensor.Type, file.GetTensorData(tensor), values);
+        TensorCodec.Decode(tensor.Type, file.ReadTensorData(tensor), values);
         return new FloatWeightMatrix(tensor.Name, rows, columns, values);
     }
 }
