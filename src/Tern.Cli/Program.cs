@@ -11,6 +11,8 @@ var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET
     RunCommand.Create(),
     BenchCommand.Create(),
     PerplexityCommand.Create(),
+    ChatCommand.Create(),
+    LogitsCommand.Create(),
 };
 
 return root.Parse(args).Invoke();

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using Tern.Gguf;
+using Tern.Text;
 
 namespace Tern.Cli.Commands;
 
@@ -46,6 +49,55 @@ internal static class Formatting
 
         text = text.Replace("\n", "\\n", StringComparison.Ordinal);
         return text.Length <= maxLength ? text : string.Concat(text.AsSpan(0, maxLength - 1), "…");
+    }
+
+    /// <summary>
+    /// The text token <paramref name="id"/> adds to the output; a control token, which adds none, as its name in the
+    /// vocabulary (&lt;/s&gt;); a byte of a multi-byte character as U+FFFD.
+    /// </summary>
+    public static string TokenText(GgufTokenizer tokenizer, int id)
+    {
+        var bytes = PieceBytes(tokenizer, id);
+        return bytes.Count == 0 ? tokenizer.TokenText(id) : Encoding.UTF8.GetString(CollectionsMarshal.AsSpan(bytes));
+    }
+
+    /// <summary>
+    /// <see cref="TokenText"/> in double quotes with C escapes, so that spaces, newlines and control characters show;
+    /// a piece that is not whole UTF-8 characters shows its bytes as \xNN.
+    /// </summary>
+    public static string QuotedTokenText(GgufTokenizer tokenizer, int id)
+    {
+        var bytes = PieceBytes(tokenizer, id);
+        var quoted = new StringBuilder("\"");
+        if (bytes.Count > 0 && !System.Text.Unicode.Utf8.IsValid(CollectionsMarshal.AsSpan(bytes)))
+        {
+            foreach (byte b in bytes)
+                quoted.Append(CultureInfo.InvariantCulture, $"\\x{b:X2}");
+            return quoted.Append('"').ToString();
+        }
+
+        foreach (char c in TokenText(tokenizer, id))
+        {
+            quoted.Append(c switch
+            {
+                '\\' => "\\\\",
+                '"' => "\\\"",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}"),
+                _ => c.ToString(),
+            });
+        }
+
+        return quoted.Append('"').ToString();
+    }
+
+    private static List<byte> PieceBytes(GgufTokenizer tokenizer, int id)
+    {
+        var bytes = new List<byte>(16);
+        tokenizer.AppendPiece(id, bytes, first: false);
+        return bytes;
     }
 
     private static string Scalar(object o) => o switch

@@ -73,4 +73,15 @@ public sealed class Session
 
         return best;
     }
+
+    /// <summary>
+    /// Forgets the tokens from <paramref name="position"/> on, so that a conversation continues from an earlier point
+    /// (a chat that shares only a prefix with the last prompt); their keys and values are overwritten as tokens arrive.
+    /// </summary>
+    public void Rewind(int position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(position, Position);
+        Position = position;
+    }
 }

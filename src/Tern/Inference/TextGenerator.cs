@@ -30,12 +30,30 @@ public sealed class TextGenerator(Session session, GgufTokenizer tokenizer)
         return GenerateIterator(prompt, maxTokens, new Sampler(sampling, Session.Model.Config.VocabSize), cancellation);
     }
 
+    /// <summary>
+    /// <see cref="Generate"/> without blocking the caller: each step (the prompt, then each token) computes for
+    /// milliseconds to seconds, so it runs on the thread pool and the caller's thread (a UI, a request) stays free.
+    /// </summary>
     public async IAsyncEnumerable<GeneratedToken> GenerateAsync(IReadOnlyList<int> prompt, int maxTokens, SamplingOptions sampling, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        foreach (var token in Generate(prompt, maxTokens, sampling, cancellation))
+        using var steps = Generate(prompt, maxTokens, sampling, cancellation).GetEnumerator();
+        while (await Task.Run(steps.MoveNext, cancellation).ConfigureAwait(false))
+            yield return steps.Current;
+    }
+
+    /// <summary>
+    /// The continuation of <paramref name="prompt"/> (tokenized as <see cref="Tokenize"/> does) as text, piece by piece
+    /// as the tokens are generated; pieces are never empty and concatenate to the whole text.
+    /// </summary>
+    public async IAsyncEnumerable<string> GenerateTextAsync(string prompt, int maxTokens, SamplingOptions? sampling = null, [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var ids = Tokenize(prompt);
+        if (ids.Length == 0)
+            ids = [Tokenizer.BosId];
+        await foreach (var token in GenerateAsync(ids, maxTokens, sampling ?? new SamplingOptions(), cancellation).ConfigureAwait(false))
         {
-            yield return token;
-            await Task.Yield();
+            if (token.Text.Length > 0)
+                yield return token.Text;
         }
     }
 

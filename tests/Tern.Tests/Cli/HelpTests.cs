@@ -24,6 +24,20 @@ public class HelpTests
     }
 
     [Fact]
+    public void ChatAndLogitsHelpListTheirFlags()
+    {
+        var chat = TernProcess.Run("chat", "--help");
+        CliAssert.Succeeded(chat);
+        foreach (var flag in new[] { "-m", "-sys", "-n", "-t", "-c", "--temp", "--top-k", "--top-p", "--min-p", "--seed", "--template", "bitnet", "llama3", "plain" })
+            Assert.Contains(flag, chat.Stdout, StringComparison.Ordinal);
+
+        var logits = TernProcess.Run("logits", "--help");
+        CliAssert.Succeeded(logits);
+        foreach (var flag in new[] { "-m", "-p", "--top", "-t", "--json" })
+            Assert.Contains(flag, logits.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InfoAndQuantizeHelpListTheirArguments()
     {
         var info = TernProcess.Run("info", "--help");

@@ -23,7 +23,13 @@ public static class TernProcess
     public static TernResult Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
 
     /// <summary>Runs with extra environment variables, e.g. DOTNET_EnableAVX512F=0 to take another SIMD path.</summary>
-    public static TernResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static TernResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Execute(environment, input: null, args);
+
+    /// <summary>Runs with <paramref name="input"/> on standard input, which is then closed (end of input), as `tern chat` reads it.</summary>
+    public static TernResult RunWithInput(string input, params string[] args) => Execute(new Dictionary<string, string>(), input, args);
+
+    private static TernResult Execute(IReadOnlyDictionary<string, string> environment, string? input, string[] args)
     {
         var start = NewStartInfo();
         foreach (var (key, value) in environment)
@@ -32,11 +38,27 @@ public static class TernProcess
             start.ArgumentList.Add(a);
         // Spectre honours NO_COLOR; redirected output has no colour anyway, this keeps it so on odd hosts.
         start.Environment["NO_COLOR"] = "1";
+        if (input != null)
+            start.StandardInputEncoding = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         // Both pipes are drained at once: reading one to its end while the child fills the other would deadlock.
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        // Written beside the reads for the same reason: a child that answers each line fills stdout while we write.
+        var stdin = Task.Run(() =>
+        {
+            try
+            {
+                if (input != null)
+                    process.StandardInput.Write(input);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The child exited without reading all of it (bad arguments): its exit code and stderr tell the test.
+            }
+        });
         if (!process.WaitForExit(Timeout))
         {
             process.Kill(entireProcessTree: true);
@@ -44,6 +66,7 @@ public static class TernProcess
         }
 
         process.WaitForExit();
+        stdin.Wait();
         return new TernResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
