@@ -26,15 +26,7 @@ internal static class PerplexityCommand
             if (t < 1)
                 throw new ArgumentException($"-t {t}: at least one thread is needed");
             string path = parse.GetRequiredValue(file).FullName;
-            string text;
-            try
-            {
-                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path));
-            }
-            catch (DecoderFallbackException)
-            {
-                throw new InvalidDataException($"{path}: not valid UTF-8");
-            }
+            string text = TextFiles.ReadUtf8(path);
 
             using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
             int ctx = parse.GetValue(context);

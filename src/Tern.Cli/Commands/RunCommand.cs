@@ -8,7 +8,7 @@ using Tern.Text;
 namespace Tern.Cli.Commands;
 
 /// <summary>
-/// `tern run -m MODEL -p PROMPT [-n N] [-t T] [-c CTX] [--temp T] [--top-k K] [--top-p P] [--min-p P]
+/// `tern run -m MODEL (-p PROMPT | -f FILE) [-n N] [-t T] [-c CTX] [--temp T] [--top-k K] [--top-p P] [--min-p P]
 /// [--repeat-penalty R] [--seed S] [--json]`: streams the generated text, then prompt and generation tokens/s.
 /// </summary>
 internal static class RunCommand
@@ -17,6 +17,7 @@ internal static class RunCommand
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt (special tokens such as <|begin_of_text|> are recognized).", DefaultValueFactory = _ => "" };
+        var promptFile = new Option<FileInfo>("--file", "-f") { Description = "Read the prompt from a UTF-8 text file (one trailing newline is dropped)." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
@@ -29,7 +30,7 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt and generated token ids, text, speeds) instead of streaming." };
         var command = new Command("run", "Generate text from a prompt.")
         {
-            model, prompt, tokens, threads, context, temperature, topK, topP, minP, repeatPenalty, seed, json,
+            model, prompt, promptFile, tokens, threads, context, temperature, topK, topP, minP, repeatPenalty, seed, json,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -49,6 +50,7 @@ internal static class RunCommand
                 Seed = parse.GetValue(seed) ?? Random.Shared.Next(),
             };
             sampling.Validate();
+            string promptText = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
 
             using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
@@ -56,7 +58,6 @@ internal static class RunCommand
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");
             var tokenizer = GgufTokenizer.Create(loaded.Metadata);
             var generator = new TextGenerator(loaded.CreateSession(ctx), tokenizer);
-            string promptText = parse.GetValue(prompt) ?? "";
             var promptIds = generator.Tokenize(promptText);
             if (promptIds.Length == 0)
                 promptIds = [tokenizer.BosId];
@@ -93,6 +94,22 @@ internal static class RunCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The prompt from -p or -f (not both). A file's one trailing newline is dropped, as llama.cpp's -f does: editors
+    /// end files with one, and it would otherwise become a prompt token.
+    /// </summary>
+    private static string ReadPrompt(string? text, FileInfo? file)
+    {
+        if (file is null)
+            return text ?? "";
+        if (!string.IsNullOrEmpty(text))
+            throw new ArgumentException("give the prompt with -p or -f, not both");
+        string content = TextFiles.ReadUtf8(file.FullName);
+        return content.EndsWith("\r\n", StringComparison.Ordinal) ? content[..^2]
+            : content.EndsWith('\n') ? content[..^1]
+            : content;
     }
 
     private static string ToJson(int[] prompt, List<int> generated, string text, int seed, GenerationStatistics s)
