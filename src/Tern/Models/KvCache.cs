@@ -27,6 +27,9 @@ public sealed class KvCache
 
     public Span<float> Value(int layer, int position) => _values[layer].AsSpan(position * _width, _width);
 
+    /// <summary>Every position's values of a layer, position after position (attention reads them in one sweep).</summary>
+    public ReadOnlySpan<float> LayerValues(int layer) => _values[layer];
+
     /// <summary>The keys of <paramref name="count"/> consecutive positions, one after another.</summary>
     public Memory<float> Keys(int layer, int position, int count) => _keys[layer].AsMemory(position * _width, count * _width);
 

@@ -23,6 +23,7 @@ public sealed class Transformer
     private readonly float[] _x, _xb, _xb2, _q, _hb, _hb2, _logits;
     private readonly float[] _frequencies, _cos, _sin;
     private readonly Attention _attention;
+    private readonly TokenSteps _steps;
 
     public Transformer(ModelConfig config, ModelWeights weights, int contextLength, WorkerPool? pool = null)
     {
@@ -40,6 +41,7 @@ public sealed class Transformer
         _cos = new float[n * _frequencies.Length];
         _sin = new float[n * _frequencies.Length];
         _attention = new Attention(config, contextLength, pool);
+        _steps = new TokenSteps(this, pool);
     }
 
     /// <summary>Runs one token at <paramref name="position"/> (writing its keys and values) and returns the logits.</summary>
@@ -90,7 +92,7 @@ public sealed class Transformer
 
     private void ForwardChunk(ReadOnlySpan<int> tokens, int position, KvCache cache)
     {
-        int n = tokens.Length, dim = _c.EmbeddingLength, qLen = _c.QueryLength, kvLen = _c.KeyValueLength, ffn = _c.FeedForwardLength;
+        int n = tokens.Length, dim = _c.EmbeddingLength, qLen = _c.QueryLength, ffn = _c.FeedForwardLength;
         var x = _x.AsMemory(0, n * dim);
         var xb = _xb.AsMemory(0, n * dim);
         var attnOut = _xb.AsMemory(0, n * qLen);
@@ -101,41 +103,96 @@ public sealed class Transformer
         for (int t = 0; t < n; t++)
             _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
         RopeAngles(position, n);
+        _steps.Begin(cache, position, n);
 
         for (int l = 0; l < _c.BlockCount; l++)
         {
             var layer = _w.Layers[l];
 
-            RmsNormRows(x.Span, layer.AttentionNorm, _c.RmsNormEpsilon, xb.Span, dim);
-            var k = cache.Keys(l, position, n);
-            var v = cache.Values(l, position, n);
+            _steps.Run(TokenStep.AttentionNorm, l);
             layer.Query.Multiply(xb, q, n);
-            layer.Key.Multiply(xb, k, n);
-            layer.Value.Multiply(xb, v, n);
-            Rope(q.Span, qLen, n);
-            Rope(k.Span, kvLen, n);
+            layer.Key.Multiply(xb, cache.Keys(l, position, n), n);
+            layer.Value.Multiply(xb, cache.Values(l, position, n), n);
+            _steps.Run(TokenStep.Rope, l);
 
             _attention.Run(l, position, n, cache, _q, _xb);
-            if (layer.AttentionSubNorm is { } attnSub)
-                RmsNormRows(attnOut.Span, attnSub, _c.RmsNormEpsilon, attnOut.Span, qLen);
+            if (layer.AttentionSubNorm is not null)
+                _steps.Run(TokenStep.AttentionSubNorm, l);
             layer.Output.Multiply(attnOut, xb2, n);
             TensorPrimitives.Add(x.Span, xb2.Span, x.Span);
 
-            RmsNormRows(x.Span, layer.FfnNorm, _c.RmsNormEpsilon, xb.Span, dim);
+            _steps.Run(TokenStep.FfnNorm, l);
             layer.Gate.Multiply(xb, hb, n);
             layer.Up.Multiply(xb, hb2, n);
-            Activate(hb.Span, hb2.Span);
-            if (layer.FfnSubNorm is { } ffnSub)
-                RmsNormRows(hb.Span, ffnSub, _c.RmsNormEpsilon, hb.Span, ffn);
+            _steps.Run(TokenStep.FfnActivation, l);
             layer.Down.Multiply(hb, xb2, n);
             TensorPrimitives.Add(x.Span, xb2.Span, x.Span);
         }
     }
 
-    private static void RmsNormRows(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output, int width)
+    /// <summary>The work between the matrix products, one token at a time (the steps split tokens across workers).</summary>
+    private void Compute(TokenStep step, int layer, int t, KvCache cache, int position)
     {
-        for (int row = 0; row < x.Length / width; row++)
-            RmsNorm(x.Slice(row * width, width), weight, epsilon, output.Slice(row * width, width));
+        int dim = _c.EmbeddingLength, qLen = _c.QueryLength, kvLen = _c.KeyValueLength, ffn = _c.FeedForwardLength;
+        var weights = _w.Layers[layer];
+        switch (step)
+        {
+            case TokenStep.AttentionNorm:
+                RmsNorm(_x.AsSpan(t * dim, dim), weights.AttentionNorm, _c.RmsNormEpsilon, _xb.AsSpan(t * dim, dim));
+                break;
+            case TokenStep.Rope:
+                Rope(_q.AsSpan(t * qLen, qLen), t);
+                Rope(cache.Key(layer, position + t), t);
+                break;
+            case TokenStep.AttentionSubNorm:
+                var attnOut = _xb.AsSpan(t * qLen, qLen);
+                RmsNorm(attnOut, weights.AttentionSubNorm, _c.RmsNormEpsilon, attnOut);
+                break;
+            case TokenStep.FfnNorm:
+                RmsNorm(_x.AsSpan(t * dim, dim), weights.FfnNorm, _c.RmsNormEpsilon, _xb.AsSpan(t * dim, dim));
+                break;
+            case TokenStep.FfnActivation:
+                var hidden = _hb.AsSpan(t * ffn, ffn);
+                Activate(hidden, _hb2.AsSpan(t * ffn, ffn));
+                if (weights.FfnSubNorm is { } ffnSub)
+                    RmsNorm(hidden, ffnSub, _c.RmsNormEpsilon, hidden);
+                break;
+        }
+    }
+
+    private enum TokenStep
+    {
+        AttentionNorm,
+        Rope,
+        AttentionSubNorm,
+        FfnNorm,
+        FfnActivation,
+    }
+
+    /// <summary>Runs a <see cref="TokenStep"/> for every token of the chunk, the tokens shared across the pool's workers.</summary>
+    private sealed class TokenSteps(Transformer owner, WorkerPool? pool) : IParallelWork
+    {
+        private KvCache? _cache;
+        private int _position, _tokens, _layer;
+        private TokenStep _step;
+
+        public void Begin(KvCache cache, int position, int tokens) => (_cache, _position, _tokens) = (cache, position, tokens);
+
+        public void Run(TokenStep step, int layer)
+        {
+            (_step, _layer) = (step, layer);
+            if (pool is { Threads: > 1 } && _tokens > 1)
+                pool.Run(this);
+            else
+                Execute(0, 1);
+        }
+
+        public void Execute(int worker, int workers)
+        {
+            var (start, end) = WorkerPool.Split(_tokens, worker, workers);
+            for (int t = start; t < end; t++)
+                owner.Compute(_step, _layer, t, _cache!, _position);
+        }
     }
 
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output)
@@ -177,24 +234,21 @@ public sealed class Transformer
         }
     }
 
-    private void Rope(Span<float> vectors, int width, int tokens)
+    /// <summary>Rotates every head of one token's vector by the angles of the chunk's token <paramref name="t"/>.</summary>
+    private void Rope(Span<float> vector, int t)
     {
         int headDim = _c.HeadDim, half = headDim / 2;
-        for (int t = 0; t < tokens; t++)
+        var cos = _cos.AsSpan(t * half, half);
+        var sin = _sin.AsSpan(t * half, half);
+        for (int head = 0; head < vector.Length / headDim; head++)
         {
-            var cos = _cos.AsSpan(t * half, half);
-            var sin = _sin.AsSpan(t * half, half);
-            var vector = vectors.Slice(t * width, width);
-            for (int head = 0; head < width / headDim; head++)
+            var h = vector.Slice(head * headDim, headDim);
+            for (int i = 0; i < half; i++)
             {
-                var h = vector.Slice(head * headDim, headDim);
-                for (int i = 0; i < half; i++)
-                {
-                    (int a, int b) = _c.Rope == RopeStyle.Norm ? (2 * i, (2 * i) + 1) : (i, i + half);
-                    float x0 = h[a], x1 = h[b];
-                    h[a] = (x0 * cos[i]) - (x1 * sin[i]);
-                    h[b] = (x0 * sin[i]) + (x1 * cos[i]);
-                }
+                (int a, int b) = _c.Rope == RopeStyle.Norm ? (2 * i, (2 * i) + 1) : (i, i + half);
+                float x0 = h[a], x1 = h[b];
+                h[a] = (x0 * cos[i]) - (x1 * sin[i]);
+                h[b] = (x0 * sin[i]) + (x1 * cos[i]);
             }
         }
     }
