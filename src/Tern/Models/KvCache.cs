@@ -27,6 +27,9 @@ public sealed class KvCache
 
     public Span<float> Value(int layer, int position) => _values[layer].AsSpan(position * _width, _width);
 
+    /// <summary>Every position's keys of a layer, position after position.</summary>
+    public ReadOnlySpan<float> LayerKeys(int layer) => _keys[layer];
+
     /// <summary>Every position's values of a layer, position after position (attention reads them in one sweep).</summary>
     public ReadOnlySpan<float> LayerValues(int layer) => _values[layer];
 
