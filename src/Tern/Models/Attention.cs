@@ -7,13 +7,20 @@ namespace Tern.Models;
 
 /// <summary>
 /// Causal multi-head attention with grouped keys and values over the KV cache, for a chunk of tokens: token t of the
-/// chunk (at position p + t) attends to positions 0 … p + t. The (token, head) pairs are shared across the pool's
-/// workers; each pair's arithmetic is the same whichever worker computes it.
+/// chunk (at position p + t) attends to positions 0 … p + t. Work is cut into (KV head, up to 16 tokens) items
+/// shared across the pool's workers; an item computes all its queries against one block of 64 cached positions
+/// before the next, so each block of keys and values is read from memory once per item rather than once per query
+/// (a layer's cache outgrows the L2 cache within a few hundred positions). Each query's arithmetic (the order of
+/// every sum) is the same whichever item, block or worker computes it.
 /// </summary>
 internal sealed class Attention : IParallelWork
 {
+    private const int TokensPerItem = 16;
+    private const int PositionBlock = 64;
+
     private readonly ModelConfig _c;
     private readonly WorkerPool? _pool;
+    private readonly int _contextLength;
     private readonly float[][] _scores;
 
     // The chunk being computed.
@@ -25,9 +32,11 @@ internal sealed class Attention : IParallelWork
     {
         _c = config;
         _pool = pool;
+        _contextLength = contextLength;
         _scores = new float[pool?.Threads ?? 1][];
+        int queriesPerItem = TokensPerItem * (config.HeadCount / config.HeadCountKv);
         for (int i = 0; i < _scores.Length; i++)
-            _scores[i] = new float[contextLength];
+            _scores[i] = new float[queriesPerItem * contextLength];
     }
 
     /// <summary>Attends for <paramref name="tokens"/> queries (token t's at t·QueryLength) into <paramref name="output"/>.</summary>
@@ -36,7 +45,7 @@ internal sealed class Attention : IParallelWork
         (_layer, _position, _tokens, _cache, _queries, _output) = (layer, position, tokens, cache, queries, output);
         try
         {
-            if (_pool is { Threads: > 1 } && tokens * _c.HeadCount > 1)
+            if (_pool is { Threads: > 1 } && Items > 1)
                 _pool.Run(this);
             else
                 Execute(0, 1);
@@ -47,48 +56,96 @@ internal sealed class Attention : IParallelWork
         }
     }
 
+    private int TokenBlocks => (_tokens + TokensPerItem - 1) / TokensPerItem;
+
+    private int Items => TokenBlocks * _c.HeadCountKv;
+
     public void Execute(int worker, int workers)
     {
-        var (start, end) = WorkerPool.Split(_tokens * _c.HeadCount, worker, workers);
+        var (start, end) = WorkerPool.Split(Items, worker, workers);
         for (int i = start; i < end; i++)
-            Head(i / _c.HeadCount, i % _c.HeadCount, _scores[worker]);
+        {
+            int t0 = i / _c.HeadCountKv * TokensPerItem;
+            Group(i % _c.HeadCountKv, t0, Math.Min(_tokens, t0 + TokensPerItem), _scores[worker]);
+        }
     }
 
-    private void Head(int token, int head, float[] scoreBuffer)
+    /// <summary>The queries of tokens [t0, t1) in the heads that share KV head <paramref name="kvHead"/>.</summary>
+    private void Group(int kvHead, int t0, int t1, float[] scoreBuffer)
     {
         int headDim = _c.HeadDim, group = _c.HeadCount / _c.HeadCountKv, qLen = _c.QueryLength;
-        int position = _position + token, kvOffset = head / group * headDim;
+        int kvOffset = kvHead * headDim, last = _position + t1 - 1;
         float scale = 1f / MathF.Sqrt(headDim);
-        var q = _queries.AsSpan((token * qLen) + (head * headDim), headDim);
-        var scores = scoreBuffer.AsSpan(0, position + 1);
-        if (Vector512.IsHardwareAccelerated && headDim == 128)
-        {
-            Scores128(q, scores, kvOffset, scale);
-        }
-        else
-        {
-            for (int t = 0; t <= position; t++)
-                scores[t] = TensorPrimitives.Dot(q, _cache!.Key(_layer, t).Slice(kvOffset, headDim)) * scale;
-        }
-        StableSoftMax.InPlace(scores);
 
-        var o = _output.AsSpan((token * qLen) + (head * headDim), headDim);
-        if (Vector512.IsHardwareAccelerated && headDim % 64 == 0)
+        for (int block = 0; block <= last; block += PositionBlock)
         {
-            WeightedValues(o, scores, kvOffset);
+            for (int t = t0; t < t1; t++)
+            {
+                int end = Math.Min(block + PositionBlock, _position + t + 1);
+                for (int j = 0; j < group && block < end; j++)
+                    Scores(Query(t, (kvHead * group) + j), Row(scoreBuffer, t - t0, j, group), block, end, kvOffset, scale);
+            }
+        }
+
+        for (int t = t0; t < t1; t++)
+        {
+            for (int j = 0; j < group; j++)
+            {
+                StableSoftMax.InPlace(Row(scoreBuffer, t - t0, j, group).AsSpan(0, _position + t + 1));
+                _output.AsSpan((t * qLen) + (((kvHead * group) + j) * headDim), headDim).Clear();
+            }
+        }
+
+        for (int block = 0; block <= last; block += PositionBlock)
+        {
+            for (int t = t0; t < t1; t++)
+            {
+                int end = Math.Min(block + PositionBlock, _position + t + 1);
+                for (int j = 0; j < group && block < end; j++)
+                {
+                    var o = _output.AsSpan((t * qLen) + (((kvHead * group) + j) * headDim), headDim);
+                    WeightedValues(o, Row(scoreBuffer, t - t0, j, group), block, end, kvOffset);
+                }
+            }
+        }
+    }
+
+    private ReadOnlySpan<float> Query(int token, int head) => _queries.AsSpan((token * _c.QueryLength) + (head * _c.HeadDim), _c.HeadDim);
+
+    private ArraySegment<float> Row(float[] buffer, int token, int j, int group) =>
+        new(buffer, ((token * group) + j) * _contextLength, _contextLength);
+
+    /// <summary>Scores of positions [start, end) into <paramref name="scores"/>[start …].</summary>
+    private void Scores(ReadOnlySpan<float> q, Span<float> scores, int start, int end, int kvOffset, float scale)
+    {
+        if (Vector512.IsHardwareAccelerated && _c.HeadDim == 128)
+        {
+            Scores128(q, scores[start..end], start, kvOffset, scale);
             return;
         }
 
-        o.Clear();
-        for (int t = 0; t <= position; t++)
-            TensorPrimitives.MultiplyAdd(_cache!.Value(_layer, t).Slice(kvOffset, headDim), scores[t], o, o);
+        for (int t = start; t < end; t++)
+            scores[t] = TensorPrimitives.Dot(q, _cache!.Key(_layer, t).Slice(kvOffset, _c.HeadDim)) * scale;
+    }
+
+    /// <summary>o += Σ p_t · v_t over positions [start, end), each element summed in position order.</summary>
+    private void WeightedValues(Span<float> o, ReadOnlySpan<float> p, int start, int end, int kvOffset)
+    {
+        if (Vector512.IsHardwareAccelerated && _c.HeadDim % 64 == 0)
+        {
+            WeightedValues512(o, p[start..end], start, kvOffset);
+            return;
+        }
+
+        for (int t = start; t < end; t++)
+            TensorPrimitives.MultiplyAdd(_cache!.Value(_layer, t).Slice(kvOffset, _c.HeadDim), p[t], o, o);
     }
 
     /// <summary>
     /// q·k_t for every position with heads of 128 (2B-4T, Llama 3): the query stays in eight registers and each
     /// position costs eight multiply-adds and one horizontal sum, where a library call per position costs several times that.
     /// </summary>
-    private void Scores128(ReadOnlySpan<float> query, Span<float> scores, int kvOffset, float scale)
+    private void Scores128(ReadOnlySpan<float> query, Span<float> scores, int first, int kvOffset, float scale)
     {
         var keys = _cache!.LayerKeys(_layer);
         int width = _c.KeyValueLength;
@@ -102,7 +159,7 @@ internal sealed class Attention : IParallelWork
         var q5 = Vector512.LoadUnsafe(ref qs, 80);
         var q6 = Vector512.LoadUnsafe(ref qs, 96);
         var q7 = Vector512.LoadUnsafe(ref qs, 112);
-        nuint row = (nuint)kvOffset;
+        nuint row = (nuint)((first * width) + kvOffset);
         for (int t = 0; t < scores.Length; t++, row += (nuint)width)
         {
             var a = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref k, row + 16), q0 * Vector512.LoadUnsafe(ref k, row));
@@ -114,18 +171,22 @@ internal sealed class Attention : IParallelWork
     }
 
     /// <summary>
-    /// o = Σ_t p_t · v_t with the sums in registers, 64 dimensions per pass over the positions, instead of a call
+    /// o += Σ_t p_t · v_t with the sums in registers, 64 dimensions per pass over the positions, instead of a call
     /// per position that loads and stores o. Each element adds the same products in the same order as that loop.
     /// </summary>
-    private void WeightedValues(Span<float> o, ReadOnlySpan<float> p, int kvOffset)
+    private void WeightedValues512(Span<float> o, ReadOnlySpan<float> p, int first, int kvOffset)
     {
         var values = _cache!.LayerValues(_layer);
         int width = _c.KeyValueLength;
         ref float v = ref MemoryMarshal.GetReference(values);
+        ref float os = ref MemoryMarshal.GetReference(o);
         for (int d = 0; d < o.Length; d += 64)
         {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            nuint row = (nuint)(kvOffset + d);
+            var a0 = Vector512.LoadUnsafe(ref os, (nuint)d);
+            var a1 = Vector512.LoadUnsafe(ref os, (nuint)d + 16);
+            var a2 = Vector512.LoadUnsafe(ref os, (nuint)d + 32);
+            var a3 = Vector512.LoadUnsafe(ref os, (nuint)d + 48);
+            nuint row = (nuint)((first * width) + kvOffset + d);
             for (int t = 0; t < p.Length; t++, row += (nuint)width)
             {
                 var weight = Vector512.Create(p[t]);
@@ -135,10 +196,10 @@ internal sealed class Attention : IParallelWork
                 a3 += Vector512.LoadUnsafe(ref v, row + 48) * weight;
             }
 
-            a0.CopyTo(o[d..]);
-            a1.CopyTo(o[(d + 16)..]);
-            a2.CopyTo(o[(d + 32)..]);
-            a3.CopyTo(o[(d + 48)..]);
+            a0.StoreUnsafe(ref os, (nuint)d);
+            a1.StoreUnsafe(ref os, (nuint)d + 16);
+            a2.StoreUnsafe(ref os, (nuint)d + 32);
+            a3.StoreUnsafe(ref os, (nuint)d + 48);
         }
     }
 }

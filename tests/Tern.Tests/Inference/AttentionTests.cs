@@ -12,10 +12,12 @@ public class AttentionTests
     [InlineData(64, 4, 4, 20, 3)]
     [InlineData(32, 8, 4, 9, 9)]
     [InlineData(256, 2, 2, 12, 2)]
+    [InlineData(128, 4, 2, 150, 20)]
+    [InlineData(64, 8, 2, 70, 33)]
     public void EachQueryAttendsToItsPastAsTheFormulaSays(int headDim, int heads, int kvHeads, int position, int tokens)
     {
-        var config = new ModelConfig("llama", heads * headDim, 1, 4, heads, kvHeads, headDim, 8, 128, 1e-5f, 1e-5f, 10000f, RopeStyle.Norm, FfnActivation.Silu);
-        var cache = new KvCache(config, 128);
+        var config = new ModelConfig("llama", heads * headDim, 1, 4, heads, kvHeads, headDim, 8, 256, 1e-5f, 1e-5f, 10000f, RopeStyle.Norm, FfnActivation.Silu);
+        var cache = new KvCache(config, 256);
         var rng = new Random(headDim + position);
         for (int p = 0; p < position + tokens; p++)
         {
@@ -31,7 +33,7 @@ public class AttentionTests
         foreach (var threads in new WorkerPool?[] { null, pool })
         {
             var output = new float[tokens * config.QueryLength];
-            new Attention(config, 128, threads).Run(0, position, tokens, cache, queries, output);
+            new Attention(config, 256, threads).Run(0, position, tokens, cache, queries, output);
             for (int t = 0; t < tokens; t++)
             {
                 for (int h = 0; h < heads; h++)
