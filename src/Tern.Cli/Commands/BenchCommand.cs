@@ -10,7 +10,7 @@ using Tern.Inference;
 namespace Tern.Cli.Commands;
 
 /// <summary>
-/// `tern bench -m MODEL [-p 512] [-n 128] [-t T] [-r 5] [--json | -o json]`: one row per test (pp512: a prompt of
+/// `tern bench -m MODEL [-p 512] [-n 128] [-t T] [-r 5] [--json | -o json] [--head-type T]`: one row per test (pp512: a prompt of
 /// random tokens; tg128: tokens generated one by one), mean ± sd tokens/s over the repetitions after one warm-up, in
 /// llama-bench's table shape; the JSON uses llama-bench's field names so scripts read both.
 /// </summary>
@@ -21,27 +21,26 @@ internal static class BenchCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
         var prompt = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens of the pp test (0 skips it).", DefaultValueFactory = _ => 512 };
         var gen = new Option<int>("--n-gen", "-n") { Description = "Generated tokens of the tg test (0 skips it).", DefaultValueFactory = _ => 128 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print llama-bench's JSON instead of the table." };
         var output = new Option<string>("--output", "-o") { Description = "Output format: md (the table) or json.", DefaultValueFactory = _ => "md" };
         output.AcceptOnlyFromAmong("md", "json");
         var command = new Command("bench", "Measure prompt processing (pp) and generation (tg) speed, as llama-bench does.")
         {
-            model, prompt, gen, threads, reps, json, output,
+            model, prompt, gen, reps, json, output,
         };
+        var load = new ModelLoadOptions();
+        load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
-            int p = parse.GetValue(prompt), n = parse.GetValue(gen), r = parse.GetValue(reps), t = parse.GetValue(threads);
+            int p = parse.GetValue(prompt), n = parse.GetValue(gen), r = parse.GetValue(reps);
             if (p < 0 || n < 0)
                 throw new ArgumentException($"-p {p} -n {n}: token counts must be 0 or more");
             if (r < 1)
                 throw new ArgumentException($"-r {r}: at least one repetition is needed");
-            if (t < 1)
-                throw new ArgumentException($"-t {t}: at least one thread is needed");
 
             string path = parse.GetRequiredValue(model).FullName;
-            using var loaded = TernModel.Load(path, new TernModelOptions { Threads = t });
+            using var loaded = TernModel.Load(path, load.Read(parse));
             if (p + n + 1 > loaded.Config.ContextLength)
                 throw new ArgumentException($"-p {p} and -n {n} need {p + n + 1} positions; the model's context is {loaded.Config.ContextLength}");
             var results = new List<BenchResult>();

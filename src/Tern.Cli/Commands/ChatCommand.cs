@@ -22,7 +22,6 @@ internal static class ChatCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
         var system = new Option<string?>("--system-prompt", "-sys") { Description = "The system message." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Most tokens per reply.", DefaultValueFactory = _ => 256 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens for the whole conversation (default: the model's, at most 4096)." };
         var temperature = new Option<float>("--temp") { Description = "Temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
@@ -36,16 +35,16 @@ internal static class ChatCommand
         };
         var command = new Command("chat", "Chat with a model: one user message per line of standard input, each reply streamed as it is generated.")
         {
-            model, system, tokens, threads, context, temperature, topK, topP, minP, repeatPenalty, seed, template,
+            model, system, tokens, context, temperature, topK, topP, minP, repeatPenalty, seed, template,
         };
+        var load = new ModelLoadOptions();
+        load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             int n = parse.GetValue(tokens);
             if (n < 1)
                 throw new ArgumentException($"-n {n}: a reply needs at least one token");
-            int t = parse.GetValue(threads);
-            if (t < 1)
-                throw new ArgumentException($"-t {t}: at least one thread is needed");
+            var loadOptions = load.Read(parse);
             var sampling = new SamplingOptions
             {
                 Temperature = parse.GetValue(temperature),
@@ -58,7 +57,7 @@ internal static class ChatCommand
             sampling.Validate();
             var forced = parse.GetValue(template) is { } name ? ChatTemplate.FromName(name) : null;
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
+            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");

@@ -19,23 +19,22 @@ internal static class LogitsCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt (special tokens such as <|begin_of_text|> are recognized).", DefaultValueFactory = _ => "" };
         var top = new Option<int>("--top") { Description = "How many of the most likely next tokens to print.", DefaultValueFactory = _ => 10 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens and top (id, text, logit, prob)." };
         var command = new Command("logits", "The most likely next tokens after a prompt, with their logits and probabilities.")
         {
-            model, prompt, top, threads, context, json,
+            model, prompt, top, context, json,
         };
+        var load = new ModelLoadOptions();
+        load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             int k = parse.GetValue(top);
             if (k < 1)
                 throw new ArgumentException($"--top {k}: at least one token must be shown");
-            int t = parse.GetValue(threads);
-            if (t < 1)
-                throw new ArgumentException($"-t {t}: at least one thread is needed");
+            var loadOptions = load.Read(parse);
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
+            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");

@@ -6,7 +6,7 @@ using Tern.Text;
 
 namespace Tern.Cli.Commands;
 
-/// <summary>`tern perplexity -m MODEL -f TEXT [-c 512] [--chunks N] [-t T]`: llama.cpp's chunked perplexity.</summary>
+/// <summary>`tern perplexity -m MODEL -f TEXT [-c 512] [--chunks N] [-t T] [--head-type T]`: llama.cpp's chunked perplexity.</summary>
 internal static class PerplexityCommand
 {
     public static Command Create()
@@ -15,20 +15,19 @@ internal static class PerplexityCommand
         var file = new Option<FileInfo>("--file", "-f") { Description = "The text (UTF-8).", Required = true };
         var context = new Option<int>("--ctx-size", "-c") { Description = "Tokens per chunk.", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int?>("--chunks") { Description = "Score at most this many chunks (default: all)." };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("perplexity", "Perplexity of a text, computed in chunks as llama.cpp's perplexity tool does.")
         {
-            model, file, context, chunks, threads,
+            model, file, context, chunks,
         };
+        var load = new ModelLoadOptions();
+        load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
-            int t = parse.GetValue(threads);
-            if (t < 1)
-                throw new ArgumentException($"-t {t}: at least one thread is needed");
+            var loadOptions = load.Read(parse);
             string path = parse.GetRequiredValue(file).FullName;
             string text = TextFiles.ReadUtf8(path);
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
+            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
             int ctx = parse.GetValue(context);
             if (ctx < 4 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 4 and the model's {loaded.Config.ContextLength} tokens");

@@ -9,7 +9,7 @@ namespace Tern.Cli.Commands;
 
 /// <summary>
 /// `tern run -m MODEL (-p PROMPT | -f FILE) [-n N] [-t T] [-c CTX] [--temp T] [--top-k K] [--top-p P] [--min-p P]
-/// [--repeat-penalty R] [--seed S] [--json]`: streams the generated text, then prompt and generation tokens/s.
+/// [--repeat-penalty R] [--seed S] [--json] [--head-type T]`: streams the generated text, then prompt and generation tokens/s.
 /// </summary>
 internal static class RunCommand
 {
@@ -19,7 +19,6 @@ internal static class RunCommand
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt (special tokens such as <|begin_of_text|> are recognized).", DefaultValueFactory = _ => "" };
         var promptFile = new Option<FileInfo>("--file", "-f") { Description = "Read the prompt from a UTF-8 text file (one trailing newline is dropped)." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
         var temperature = new Option<float>("--temp") { Description = "Temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
@@ -30,16 +29,16 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt and generated token ids, text, speeds) instead of streaming." };
         var command = new Command("run", "Generate text from a prompt.")
         {
-            model, prompt, promptFile, tokens, threads, context, temperature, topK, topP, minP, repeatPenalty, seed, json,
+            model, prompt, promptFile, tokens, context, temperature, topK, topP, minP, repeatPenalty, seed, json,
         };
+        var load = new ModelLoadOptions();
+        load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             int n = parse.GetValue(tokens);
             if (n < 0)
                 throw new ArgumentException($"-n {n}: the number of tokens to generate must be 0 or more");
-            int t = parse.GetValue(threads);
-            if (t < 1)
-                throw new ArgumentException($"-t {t}: at least one thread is needed");
+            var loadOptions = load.Read(parse);
             var sampling = new SamplingOptions
             {
                 Temperature = parse.GetValue(temperature),
@@ -52,7 +51,7 @@ internal static class RunCommand
             sampling.Validate();
             string promptText = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, new TernModelOptions { Threads = t });
+            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");

@@ -43,7 +43,7 @@ public sealed class TernModel : IDisposable
         try
         {
             var config = ModelConfig.FromGguf(file);
-            var weights = ModelWeights.Load(file, config);
+            var weights = ModelWeights.Load(file, config, options.HeadType);
             pool = new WorkerPool(options.Threads);
             foreach (var matrix in weights.Matrices)
                 matrix.Pool = pool;

@@ -1,37 +1,18 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using Tern.Gguf;
+using Tern.Kernels;
 
 namespace Tern.Models;
 
 /// <summary>
-/// An F16 matrix read in place from the memory-mapped file (the 2B-4T head is 656 MB as F16, twice that as F32):
-/// each row is widened to F32 in a small buffer and dotted. Widening F16 is exact, so the products equal those of
-/// the same matrix decoded to F32 up front.
+/// An F16 matrix (the usual head and embedding; 2B-4T's is 656 MB, twice that as F32) computed where it is stored:
+/// <see cref="SixteenBitDot{TFormat}"/> widens each weight in registers and multiplies it in the same pass.
 /// </summary>
-public sealed class HalfWeightMatrix(GgufFile file, GgufTensorInfo tensor, int rows, int columns) : RowParallelMatrix(tensor.Name, rows, columns)
+public sealed class HalfWeightMatrix(string name, int rows, int columns, MatrixBytes bytes) : BlockRowMatrix(name, rows, columns, bytes)
 {
-    // One row buffer per worker index; worker 0 is also the caller's when it computes alone.
-    private float[][] _rowBuffers = [];
+    public override void CopyRow(int row, Span<float> destination) =>
+        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(Bytes.Rows(row, 1)), destination);
 
-    private ReadOnlySpan<Half> HalfRow(int row) =>
-        MemoryMarshal.Cast<byte, Half>(file.GetTensorData(tensor, (long)row * Columns * 2, Columns * 2));
-
-    public override void CopyRow(int row, Span<float> destination) => TensorPrimitives.ConvertToSingle(HalfRow(row), destination);
-
-    protected override void PrepareWorkers(int workers)
-    {
-        if (_rowBuffers.Length < workers)
-            _rowBuffers = Enumerable.Range(0, workers).Select(_ => new float[Columns]).ToArray();
-    }
-
-    protected override void ComputeRows(ReadOnlySpan<float> x, Span<float> y, int start, int end, int worker)
-    {
-        var buffer = _rowBuffers[worker];
-        for (int r = start; r < end; r++)
-        {
-            TensorPrimitives.ConvertToSingle(HalfRow(r), buffer);
-            y[r] = TensorPrimitives.Dot(buffer, x);
-        }
-    }
+    protected override void ComputeChunk(ReadOnlySpan<float> x, ReadOnlySpan<byte> rows, Span<float> y) =>
+        SixteenBitDot<HalfBits>.Rows(MemoryMarshal.Cast<byte, ushort>(rows), x, y);
 }

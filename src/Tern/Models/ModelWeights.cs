@@ -5,7 +5,8 @@ namespace Tern.Models;
 
 /// <summary>
 /// All weights of a model, checked against its config: every tensor present with the shape the config implies,
-/// or an error naming the tensor. Float tensors are decoded once; ternary ones keep their values and scales.
+/// or an error naming the tensor. F16, BF16, Q8_0 and Q6_K tensors are
+/// computed in place from the map, other float tensors are decoded once; ternary ones keep their values and scales.
 /// </summary>
 public sealed class ModelWeights
 {
@@ -35,7 +36,9 @@ public sealed class ModelWeights
     /// <summary>rope_freqs.weight (llama3 RoPE scaling): per-frequency divisors, or null.</summary>
     public float[]? RopeFactors { get; }
 
-    public static ModelWeights Load(GgufFile file, ModelConfig c)
+    /// <param name="headType">The type to requantize the output head to at load (null: as stored). A tied head is
+    /// requantized as a separate matrix; the embedding lookup keeps reading the stored tensor.</param>
+    public static ModelWeights Load(GgufFile file, ModelConfig c, GgmlType? headType = null)
     {
         var embedding = Matrix(file, "token_embd.weight", c.VocabSize, c.EmbeddingLength);
         if (embedding is TernaryWeightMatrix)
@@ -62,7 +65,11 @@ public sealed class ModelWeights
 
         // bitnet.cpp and llama.cpp always use token_embd as the head of the BitNet families, even if output.weight exists.
         bool bitnet = c.Architecture.StartsWith("bitnet", StringComparison.Ordinal);
-        var output = !bitnet && file.TryGetTensor("output.weight", out _) ? Matrix(file, "output.weight", c.VocabSize, c.EmbeddingLength) : embedding;
+        bool untied = !bitnet && file.TryGetTensor("output.weight", out _);
+        var output = untied ? Matrix(file, "output.weight", c.VocabSize, c.EmbeddingLength) : embedding;
+        var storedHeadType = file.GetTensor(untied ? "output.weight" : "token_embd.weight").Type;
+        if (headType is { } type && type != storedHeadType)
+            output = HeadRequantizer.Requantize(output, type);
         float[]? ropeFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector(file, "rope_freqs.weight", c.HeadDim / 2) : null;
         return new ModelWeights(embedding, layers, Vector(file, "output_norm.weight", c.EmbeddingLength), output, ropeFactors);
     }

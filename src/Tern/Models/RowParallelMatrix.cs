@@ -21,6 +21,14 @@ public abstract class RowParallelMatrix : WeightMatrix, IParallelWork
     /// <summary>Rows [start, end) of W·x into y (indexed by row); <paramref name="worker"/> names the calling worker.</summary>
     protected abstract void ComputeRows(ReadOnlySpan<float> x, Span<float> y, int start, int end, int worker);
 
+    /// <summary>
+    /// Called once per product, before the rows are split, with the input: a matrix that quantizes its input
+    /// (Q8_0, Q6_K) does it here, once for all workers.
+    /// </summary>
+    protected virtual void PrepareInput(ReadOnlySpan<float> x)
+    {
+    }
+
     /// <summary>Called before a product with the number of workers that will compute it, to size per-worker scratch.</summary>
     protected virtual void PrepareWorkers(int workers)
     {
@@ -31,11 +39,13 @@ public abstract class RowParallelMatrix : WeightMatrix, IParallelWork
         if (!Parallel)
         {
             PrepareWorkers(1);
+            PrepareInput(x);
             ComputeRows(x, y, 0, Rows, 0);
             return;
         }
 
         PrepareWorkers(Pool!.Threads);
+        PrepareInput(x);
         x.CopyTo(_x);
         Pool.Run(this);
         _y.CopyTo(y);

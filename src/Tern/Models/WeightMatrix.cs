@@ -48,14 +48,36 @@ public abstract class WeightMatrix
     public virtual void CopyRow(int row, Span<float> destination) =>
         throw new NotSupportedException($"tensor '{Name}' cannot be read as rows of floats");
 
+    /// <summary>Whether a matrix of this type has a kernel that reads its stored rows (no decoding at load).</summary>
+    public static bool ComputesInPlace(GgmlType type, int columns) => type switch
+    {
+        GgmlType.F16 or GgmlType.BF16 => true,
+        GgmlType.Q8_0 => columns % Q8_0Format.BlockSize == 0,
+        GgmlType.Q6_K => columns % Q6_KFormat.BlockSize == 0,
+        _ => false,
+    };
+
+    /// <summary>Bytes of one row of <paramref name="columns"/> weights of <paramref name="type"/>.</summary>
+    public static int RowBytes(GgmlType type, int columns) => checked((int)TensorCodec.ByteSize(type, columns));
+
+    /// <summary>A matrix of a type that <see cref="ComputesInPlace"/>, computed from its stored rows.</summary>
+    public static WeightMatrix InPlace(GgmlType type, string name, int rows, int columns, MatrixBytes bytes) => type switch
+    {
+        GgmlType.F16 => new HalfWeightMatrix(name, rows, columns, bytes),
+        GgmlType.BF16 => new BFloat16WeightMatrix(name, rows, columns, bytes),
+        GgmlType.Q8_0 => new Q8_0WeightMatrix(name, rows, columns, bytes),
+        GgmlType.Q6_K => new Q6_KWeightMatrix(name, rows, columns, bytes),
+        _ => throw new NotSupportedException($"tensor '{name}': {GgmlTypeTraits.NameOf(type)} is not computed in place"),
+    };
+
     /// <summary>Loads a 2-D tensor; ternary types become <see cref="TernaryWeightMatrix"/>, decodable ones float.</summary>
     public static WeightMatrix Load(GgufFile file, GgufTensorInfo tensor)
     {
         if (tensor.Shape.Length != 2)
             throw new InvalidDataException($"{file.Path}: tensor '{tensor.Name}' has {tensor.Shape.Length} dimensions; a matrix needs 2");
         int columns = checked((int)tensor.Shape[0]), rows = checked((int)tensor.Shape[1]);
-        if (tensor.Type == GgmlType.F16)
-            return new HalfWeightMatrix(file, tensor, rows, columns);
+        if (ComputesInPlace(tensor.Type, columns))
+            return InPlace(tensor.Type, tensor.Name, rows, columns, MatrixBytes.InFile(file, tensor, RowBytes(tensor.Type, columns)));
         if (tensor.Type == GgmlType.I2_S && columns % Kernels.TernaryCodesDot.BlockWeights == 0)
             return TernaryWeightMatrix.FromMappedI2S(file, tensor, rows, columns);
         if (TernaryCodec.IsTernary(tensor.Type))

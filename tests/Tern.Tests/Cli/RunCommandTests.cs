@@ -27,6 +27,28 @@ public class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void AQ8_0HeadGeneratesTheSameGreedyTextAsTheStoredF16Head()
+    {
+        string f16 = _dir.File("bit3m-f16.gguf");
+        CliAssert.Succeeded(TernProcess.Run("convert", TestData.SharedDataPath("models", "bitllama2c", "bit_model_3M.bin"), "-o", f16, "--token-embedding-type", "f16"));
+        var stored = TernProcess.Run("run", "-m", f16, "-p", "Once upon a time", "-n", "48", "--temp", "0", "--json");
+        var q8 = TernProcess.Run("run", "-m", f16, "-p", "Once upon a time", "-n", "48", "--temp", "0", "--json", "--head-type", "q8_0");
+        CliAssert.Succeeded(stored);
+        CliAssert.Succeeded(q8);
+        using var a = JsonDocument.Parse(stored.Stdout);
+        using var b = JsonDocument.Parse(q8.Stdout);
+        Assert.Equal(a.RootElement.GetProperty("text").GetString(), b.RootElement.GetProperty("text").GetString());
+        Assert.StartsWith(", there was a little girl named Lily", a.RootElement.GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownHeadTypeIsRefused()
+    {
+        var r = TernProcess.Run("run", "-m", _model, "-p", "Tom", "-n", "1", "--head-type", "q4_0");
+        Assert.NotEqual(0, r.ExitCode);
+    }
+
+    [Fact]
     public void JsonGivesTokenIdsTextAndTheSeed()
     {
         var a = TernProcess.Run("run", "-m", _model, "-p", "Tom", "-n", "12", "--seed", "11", "--json");
