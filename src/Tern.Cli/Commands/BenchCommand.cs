@@ -95,9 +95,12 @@ internal static class BenchCommand
     {
         var rng = new Random(1234);
         var samples = new double[repetitions];
+        // One cache for every repetition, emptied before each as llama-bench clears its own: a cache per repetition
+        // would leave the garbage collector several to free and inflate resident memory.
+        var session = model.CreateSession(promptTokens + genTokens + 1);
         for (int rep = -1; rep < repetitions; rep++)
         {
-            var session = model.CreateSession(promptTokens + genTokens + 1);
+            session.Rewind(0);
             var prompt = new int[promptTokens];
             for (int i = 0; i < prompt.Length; i++)
                 prompt[i] = rng.Next(model.Config.VocabSize);

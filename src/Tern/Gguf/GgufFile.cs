@@ -222,12 +222,20 @@ public sealed unsafe class GgufFile : IDisposable
     /// </summary>
     public byte[] ReadTensorData(GgufTensorInfo tensor)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (tensor.ByteSize > Array.MaxLength)
             throw new InvalidOperationException($"{Path}: tensor '{tensor.Name}' is {tensor.ByteSize} bytes, too large to copy");
-        var data = new byte[tensor.ByteSize];
+        return ReadTensorData(tensor, 0, (int)tensor.ByteSize);
+    }
+
+    /// <summary>A slice of a tensor's bytes, copied with a file read (see <see cref="ReadTensorData(GgufTensorInfo)"/>).</summary>
+    public byte[] ReadTensorData(GgufTensorInfo tensor, long offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (offset < 0 || length < 0 || offset + length > tensor.ByteSize)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"slice [{offset}, {offset + length}) is outside tensor '{tensor.Name}' ({tensor.ByteSize} bytes)");
+        var data = new byte[length];
         using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        long position = DataOffset + (long)tensor.Offset;
+        long position = DataOffset + (long)tensor.Offset + offset;
         for (int done = 0; done < data.Length;)
         {
             int read = RandomAccess.Read(handle, data.AsSpan(done), position + done);

@@ -47,6 +47,10 @@ public sealed class TernModel : IDisposable
             pool = new WorkerPool(options.Threads);
             foreach (var matrix in weights.Matrices)
                 matrix.Pool = pool;
+            // Loading decodes and repacks through temporary arrays (a TQ tensor's values, a requantized head's rows):
+            // give that memory back now rather than whenever the collector next runs, so resident memory stays near
+            // the file's size.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             return new TernModel(file, config, weights, pool);
         }
         catch

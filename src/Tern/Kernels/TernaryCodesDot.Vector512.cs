@@ -61,10 +61,10 @@ public static partial class TernaryCodesDot
         }
     }
 
-    private static Vector512<byte> Masks => Vector512.Create(Vector256.Create((byte)0x0C), Vector256.Create((byte)0x03));
+    private static readonly Vector512<byte> Masks = Vector512.Create(Vector256.Create((byte)0x0C), Vector256.Create((byte)0x03));
 
     /// <summary>Widening weights: the lower half's sums are of 4c already, the upper half's of c.</summary>
-    private static Vector512<short> Widening => Vector512.Create(Vector256.Create((short)1), Vector256.Create((short)4));
+    private static readonly Vector512<short> Widening = Vector512.Create(Vector256.Create((short)1), Vector256.Create((short)4));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe int Row512(byte* c, ref sbyte a, nuint blocks)

@@ -16,7 +16,34 @@ public static class HeadRequantizer
 
     private const int RowsPerTask = 256;
 
-    public static WeightMatrix Requantize(WeightMatrix head, GgmlType type)
+    /// <summary>
+    /// Requantizes a head stored in <paramref name="file"/>: its rows are read with file reads, not through the map,
+    /// so the stored head's pages do not stay resident beside the new one.
+    /// </summary>
+    public static WeightMatrix Requantize(WeightMatrix head, GgmlType type, GgufFile file, GgufTensorInfo stored)
+    {
+        if (!TensorCodec.CanDecode(stored.Type))
+            return Requantize(head, type);
+        long storedRowBytes = TensorCodec.ByteSize(stored.Type, head.Columns);
+        return Requantize(head, type, (start, end, rows) =>
+        {
+            var bytes = file.ReadTensorData(stored, start * storedRowBytes, checked((int)((end - start) * storedRowBytes)));
+            for (int r = start; r < end; r++)
+                TensorCodec.Decode(stored.Type, bytes.AsSpan(checked((int)((r - start) * storedRowBytes)), (int)storedRowBytes), rows.AsSpan((r - start) * head.Columns, head.Columns));
+        });
+    }
+
+    public static WeightMatrix Requantize(WeightMatrix head, GgmlType type) =>
+        Requantize(head, type, (start, end, rows) =>
+        {
+            for (int r = start; r < end; r++)
+                head.CopyRow(r, rows.AsSpan((r - start) * head.Columns, head.Columns));
+        });
+
+    /// <summary>Decodes rows [start, end) of the stored head into a buffer, one row after another.</summary>
+    private delegate void RowSource(int start, int end, float[] rows);
+
+    private static WeightMatrix Requantize(WeightMatrix head, GgmlType type, RowSource source)
     {
         if (!Types.Contains(type))
             throw new NotSupportedException($"a head cannot be requantized to {GgmlTypeTraits.NameOf(type)}; use one of {string.Join(", ", Types.Select(GgmlTypeTraits.NameOf))}");
@@ -26,8 +53,9 @@ public static class HeadRequantizer
             var values = new float[checked((long)rows * columns)];
             EachRowRange(rows, (start, end) =>
             {
-                for (int r = start; r < end; r++)
-                    head.CopyRow(r, values.AsSpan(r * columns, columns));
+                var buffer = new float[(end - start) * columns];
+                source(start, end, buffer);
+                buffer.CopyTo(values.AsSpan(start * columns));
             });
             return new FloatWeightMatrix(head.Name, rows, columns, values);
         }
@@ -38,12 +66,10 @@ public static class HeadRequantizer
         var bytes = new byte[checked((long)rows * rowBytes)];
         EachRowRange(rows, (start, end) =>
         {
-            var row = new float[columns];
+            var buffer = new float[(end - start) * columns];
+            source(start, end, buffer);
             for (int r = start; r < end; r++)
-            {
-                head.CopyRow(r, row);
-                TensorCodec.Encode(type, row, bytes.AsSpan(r * rowBytes, rowBytes));
-            }
+                TensorCodec.Encode(type, buffer.AsSpan((r - start) * columns, columns), bytes.AsSpan(r * rowBytes, rowBytes));
         });
         return WeightMatrix.InPlace(type, head.Name, rows, columns, MatrixBytes.InMemory(bytes, rowBytes));
     }

@@ -67,9 +67,9 @@ public sealed class ModelWeights
         bool bitnet = c.Architecture.StartsWith("bitnet", StringComparison.Ordinal);
         bool untied = !bitnet && file.TryGetTensor("output.weight", out _);
         var output = untied ? Matrix(file, "output.weight", c.VocabSize, c.EmbeddingLength) : embedding;
-        var storedHeadType = file.GetTensor(untied ? "output.weight" : "token_embd.weight").Type;
-        if (headType is { } type && type != storedHeadType)
-            output = HeadRequantizer.Requantize(output, type);
+        var storedHead = file.GetTensor(untied ? "output.weight" : "token_embd.weight");
+        if (headType is { } type && type != storedHead.Type)
+            output = HeadRequantizer.Requantize(output, type, file, storedHead);
         float[]? ropeFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector(file, "rope_freqs.weight", c.HeadDim / 2) : null;
         return new ModelWeights(embedding, layers, Vector(file, "output_norm.weight", c.EmbeddingLength), output, ropeFactors);
     }
