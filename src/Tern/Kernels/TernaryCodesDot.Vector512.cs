@@ -70,18 +70,21 @@ public static partial class TernaryCodesDot
     private static unsafe int Row512(byte* c, ref sbyte a, nuint blocks)
     {
         var masks = Masks;
+        byte* next = c + BlockBytes;
         var acc = Vector512<int>.Zero;
         nuint b = 0;
         while (b < blocks)
         {
             nuint end = Math.Min(blocks, b + BlocksPerFlush);
             var s = Vector512<short>.Zero;
-            // Two blocks per iteration: half the loop overhead, two independent chains of sums.
+            // Two blocks per iteration: half the loop overhead, two independent chains of sums. The second block is
+            // addressed from its own base: .NET 10's JIT encodes a displaced VBROADCASTI64X4 with the displacement
+            // scaled as for 16 bytes, so [p + 32] would load [p + 64] (caught by the tests; see docs/performance.md).
             var s2 = Vector512<short>.Zero;
             for (; b + 2 <= end; b += 2)
             {
                 var v = Avx512F.BroadcastVector256ToVector512((ulong*)(c + (b * BlockBytes))).AsByte();
-                var w = Avx512F.BroadcastVector256ToVector512((ulong*)(c + (b * BlockBytes) + BlockBytes)).AsByte();
+                var w = Avx512F.BroadcastVector256ToVector512((ulong*)(next + (b * BlockBytes))).AsByte();
                 nuint e = b * BlockWeights;
                 s += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & masks, Vector512.LoadUnsafe(ref a, e))
                     + Avx512BW.MultiplyAddAdjacent(v & masks, Vector512.LoadUnsafe(ref a, e + 64));
