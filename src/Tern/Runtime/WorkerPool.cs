@@ -82,7 +82,11 @@ public sealed class WorkerPool : IDisposable
                     continue;
                 }
 
-                Volatile.Write(ref _sleeping[worker], 1);
+                // A full fence, not a release store: the flag must be visible before the generation is read again.
+                // With Volatile.Write the CPU may read the generation first (x86 reorders a store with a later load);
+                // the dispatcher then sees no sleeper and the worker sleeps through the dispatch: a hang, seen once
+                // in a long benchmark.
+                Interlocked.Exchange(ref _sleeping[worker], 1);
                 // Re-check after raising the flag: a dispatch that came in between must not be slept through.
                 if (Volatile.Read(ref _generation) != seen || _stopping)
                 {

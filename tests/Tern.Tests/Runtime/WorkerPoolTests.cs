@@ -37,6 +37,32 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public async Task DispatchesThatMeetWorkersFallingAsleepAreNotLost()
+    {
+        // Pauses spread around the workers' spin limit (~0.3 ms) make dispatches land while they raise their
+        // sleeping flag; a wake-up lost there hangs Run, which the timeout turns into a failure.
+        var run = Task.Run(() =>
+        {
+            using var pool = new WorkerPool(2);
+            var work = new CountingWork(2);
+            var rng = new Random(3);
+            for (int i = 0; i < 3000; i++)
+            {
+                pool.Run(work);
+                var pause = System.Diagnostics.Stopwatch.StartNew();
+                double until = 0.1 + (rng.NextDouble() * 0.5);
+                while (pause.Elapsed.TotalMilliseconds < until)
+                    Thread.SpinWait(10);
+            }
+
+            return work.Calls;
+        });
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.True(finished == run, "a dispatch was lost: Run did not return");
+        Assert.All(await run, c => Assert.Equal(3000, c));
+    }
+
+    [Fact]
     public void SplitCoversEveryItemOnce()
     {
         foreach (int count in new[] { 0, 1, 7, 64, 6912 })
