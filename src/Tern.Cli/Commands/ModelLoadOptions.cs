@@ -2,13 +2,14 @@ using System.CommandLine;
 using Tern.Gguf;
 using Tern.Inference;
 using Tern.Models;
+using Tern.Runtime;
 
 namespace Tern.Cli.Commands;
 
 /// <summary>How a model is loaded (threads, the head's type): the options `run`, `bench` and `perplexity` share.</summary>
 internal sealed class ModelLoadOptions
 {
-    private readonly Option<int> _threads = new("--threads", "-t") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<int> _threads = new("--threads", "-t") { Description = "Threads (default: the physical cores).", DefaultValueFactory = _ => PhysicalCores.Value };
 
     private readonly Option<string?> _headType = new("--head-type")
     {

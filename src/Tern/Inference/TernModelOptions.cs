@@ -6,7 +6,7 @@ namespace Tern.Inference;
 public sealed record TernModelOptions
 {
     /// <summary>Threads that compute the matrix products (the calling thread is one of them).</summary>
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int Threads { get; init; } = Runtime.PhysicalCores.Value;
 
     /// <summary>
     /// The type the output head is requantized to at load (F32, F16, BF16, Q8_0 or Q6_K); null keeps the stored type.

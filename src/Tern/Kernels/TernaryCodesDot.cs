@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Tern.Kernels;
@@ -53,6 +54,8 @@ public static partial class TernaryCodesDot
             MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, Dot256);
         else if (Ssse3.IsSupported)
             MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, Dot128);
+        else if (Vector128.IsHardwareAccelerated)
+            MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, DotPortable);
         else
             MultiplyRowByRow(codes, columns, q, tokens, sums, sumStride, DotScalar);
     }

@@ -94,7 +94,7 @@ public class InstructionSetPathTests : IDisposable
         string[] run = ["run", "-m", model, "-p", "Once upon a time", "-n", "32", "--temp", "0"];
         var reference = TernProcess.Run(run);
         CliAssert.Succeeded(reference);
-        foreach (var variable in new[] { "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic" })
+        foreach (var variable in new[] { "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableSSSE3", "DOTNET_EnableHWIntrinsic" })
         {
             var limited = TernProcess.RunWithEnvironment(new Dictionary<string, string> { [variable] = "0" }, run);
             CliAssert.Succeeded(limited);

@@ -31,6 +31,7 @@ public class TernaryCodesDotTests
             Assert.Equal((expected, "Vector256"), (TernaryCodesDot.Dot256(codes, q), "Vector256"));
         if (Avx512BW.IsSupported)
             Assert.Equal((expected, "Vector512"), (TernaryCodesDot.Dot512(codes, q), "Vector512"));
+        Assert.Equal((expected, "portable"), (TernaryCodesDot.DotPortable(codes, q), "portable"));
     }
 
     [Theory]
