@@ -23,20 +23,16 @@ internal static class ChatCommand
         var system = new Option<string?>("--system-prompt", "-sys") { Description = "The system message." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Most tokens per reply.", DefaultValueFactory = _ => 256 };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens for the whole conversation (default: the model's, at most 4096)." };
-        var temperature = new Option<float>("--temp") { Description = "Temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "Keep the most likely tokens up to probability P (1: all).", DefaultValueFactory = _ => 0.95f };
-        var minP = new Option<float>("--min-p") { Description = "Drop tokens less likely than P times the best (0: none).", DefaultValueFactory = _ => 0.05f };
-        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Penalty for the last 64 tokens (1: off).", DefaultValueFactory = _ => 1f };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the random draw (default: random)." };
         var template = new Option<string?>("--template")
         {
             Description = $"Chat template: {string.Join(", ", ChatTemplate.All.Select(t => t.Name))} (default: the one the model file names, bitnet for bitnet-b1.58, else plain).",
         };
         var command = new Command("chat", "Chat with a model: one user message per line of standard input, each reply streamed as it is generated.")
         {
-            model, system, tokens, context, temperature, topK, topP, minP, repeatPenalty, seed, template,
+            model, system, tokens, context, template,
         };
+        var samplingArguments = new SamplingArguments();
+        samplingArguments.AddTo(command);
         var load = new ModelLoadOptions();
         load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
@@ -45,16 +41,7 @@ internal static class ChatCommand
             if (n < 1)
                 throw new ArgumentException($"-n {n}: a reply needs at least one token");
             var loadOptions = load.Read(parse);
-            var sampling = new SamplingOptions
-            {
-                Temperature = parse.GetValue(temperature),
-                TopK = parse.GetValue(topK),
-                TopP = parse.GetValue(topP),
-                MinP = parse.GetValue(minP),
-                RepeatPenalty = parse.GetValue(repeatPenalty),
-                Seed = parse.GetValue(seed) ?? Random.Shared.Next(),
-            };
-            sampling.Validate();
+            var sampling = samplingArguments.Read(parse);
             var forced = parse.GetValue(template) is { } name ? ChatTemplate.FromName(name) : null;
 
             using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);

@@ -20,17 +20,13 @@ internal static class RunCommand
         var promptFile = new Option<FileInfo>("--file", "-f") { Description = "Read the prompt from a UTF-8 text file (one trailing newline is dropped)." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
-        var temperature = new Option<float>("--temp") { Description = "Temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "Keep the most likely tokens up to probability P (1: all).", DefaultValueFactory = _ => 0.95f };
-        var minP = new Option<float>("--min-p") { Description = "Drop tokens less likely than P times the best (0: none).", DefaultValueFactory = _ => 0.05f };
-        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Penalty for the last 64 tokens (1: off).", DefaultValueFactory = _ => 1f };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the random draw (default: random; printed with --json)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt and generated token ids, text, speeds) instead of streaming." };
         var command = new Command("run", "Generate text from a prompt.")
         {
-            model, prompt, promptFile, tokens, context, temperature, topK, topP, minP, repeatPenalty, seed, json,
+            model, prompt, promptFile, tokens, context, json,
         };
+        var samplingArguments = new SamplingArguments("Seed of the random draw (default: random; printed with --json).");
+        samplingArguments.AddTo(command);
         var load = new ModelLoadOptions();
         load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
@@ -39,16 +35,7 @@ internal static class RunCommand
             if (n < 0)
                 throw new ArgumentException($"-n {n}: the number of tokens to generate must be 0 or more");
             var loadOptions = load.Read(parse);
-            var sampling = new SamplingOptions
-            {
-                Temperature = parse.GetValue(temperature),
-                TopK = parse.GetValue(topK),
-                TopP = parse.GetValue(topP),
-                MinP = parse.GetValue(minP),
-                RepeatPenalty = parse.GetValue(repeatPenalty),
-                Seed = parse.GetValue(seed) ?? Random.Shared.Next(),
-            };
-            sampling.Validate();
+            var sampling = samplingArguments.Read(parse);
             string promptText = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
 
             using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);

@@ -189,10 +189,15 @@ public sealed class TernaryWeightMatrix : WeightMatrix, IParallelWork
         return t_output.AsMemory(0, length);
     }
 
+    [ThreadStatic]
+    private static sbyte[]? t_scalarActivations;
+
     /// <summary>Files whose blocks carry their own scales: one weight at a time, block by block.</summary>
     private void MultiplyScalar(ReadOnlySpan<float> x, Span<float> y)
     {
-        var q = new sbyte[Columns];
+        if (t_scalarActivations is null || t_scalarActivations.Length < Columns)
+            t_scalarActivations = new sbyte[Columns];
+        var q = t_scalarActivations.AsSpan(0, Columns);
         float s = AbsmaxInt8Quantizer.Quantize(x, q);
         int blocksPerRow = Columns / _blockSize;
         bool uniform = _blockScales.Length == 1;
