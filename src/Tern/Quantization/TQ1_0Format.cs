@@ -14,7 +14,7 @@ namespace Tern.Quantization;
 /// </summary>
 public static class TQ1_0Format
 {
-    public const int BlockSize = 256;
+    public const int BlockSize = TernaryBlockFormat<Layout>.BlockSize;
     public const int BytesPerBlock = 48 + 4 + 2;
 
     private const int QhOffset = 48;
@@ -22,76 +22,31 @@ public static class TQ1_0Format
 
     private static ReadOnlySpan<byte> Pow3 => [1, 3, 9, 27, 81, 243];
 
-    public static long ByteSize(long elementCount)
-    {
-        FormatGuard.RequireWholeBlocks("TQ1_0", elementCount, BlockSize, nameof(elementCount));
-        return checked(elementCount / BlockSize * BytesPerBlock);
-    }
+    public static long ByteSize(long elementCount) => TernaryBlockFormat<Layout>.ByteSize(elementCount);
 
-    public static void Encode(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ1_0", src.Length, BlockSize, nameof(src));
-        FormatGuard.RequireBytes("TQ1_0", src.Length, ByteSize(src.Length), dst.Length, nameof(dst));
+    public static void Encode(ReadOnlySpan<float> src, Span<byte> dst) => TernaryBlockFormat<Layout>.Encode(src, dst);
 
-        Span<sbyte> t = stackalloc sbyte[BlockSize];
-        for (int b = 0; b < src.Length / BlockSize; b++)
-        {
-            float d = TernaryBlock.QuantizeAbsmax(src.Slice(b * BlockSize, BlockSize), t);
-            PackBlock(t, (Half)d, dst.Slice(b * BytesPerBlock, BytesPerBlock));
-        }
-    }
-
-    public static void Decode(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ1_0", dst.Length, BlockSize, nameof(dst));
-        FormatGuard.RequireBytes("TQ1_0", dst.Length, ByteSize(dst.Length), src.Length, nameof(src));
-
-        Span<sbyte> t = stackalloc sbyte[BlockSize];
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            float d = (float)UnpackBlock(src.Slice(b * BytesPerBlock, BytesPerBlock), t);
-            var y = dst.Slice(b * BlockSize, BlockSize);
-            for (int i = 0; i < BlockSize; i++)
-                y[i] = t[i] * d;
-        }
-    }
+    public static void Decode(ReadOnlySpan<byte> src, Span<float> dst) => TernaryBlockFormat<Layout>.Decode(src, dst);
 
     /// <summary>Packs ternary values with one scale per 256-weight block (each stored as fp16).</summary>
-    public static void EncodeTernary(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> blockScales, Span<byte> dst)
+    public static void EncodeTernary(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> blockScales, Span<byte> dst) =>
+        TernaryBlockFormat<Layout>.EncodeTernary(values, blockScales, dst);
+
+    /// <summary>Packs ternary values with the same scale in every block (a block of zeros gets d = 0).</summary>
+    public static void EncodeTernary(ReadOnlySpan<sbyte> values, float scale, Span<byte> dst) => TernaryBlockFormat<Layout>.EncodeTernary(values, scale, dst);
+
+    public static void DecodeTernary(ReadOnlySpan<byte> src, Span<sbyte> values, Span<float> blockScales) =>
+        TernaryBlockFormat<Layout>.DecodeTernary(src, values, blockScales);
+
+    private sealed class Layout : ITernaryBlockLayout
     {
-        FormatGuard.RequireWholeBlocks("TQ1_0", values.Length, BlockSize, nameof(values));
-        FormatGuard.RequireLength("TQ1_0", "block scales", values.Length / BlockSize, blockScales.Length, nameof(blockScales));
-        FormatGuard.RequireBytes("TQ1_0", values.Length, ByteSize(values.Length), dst.Length, nameof(dst));
-        FormatGuard.RequireTernary("TQ1_0", values, nameof(values));
+        public static string Name => "TQ1_0";
 
-        for (int b = 0; b < blockScales.Length; b++)
-            PackBlock(values.Slice(b * BlockSize, BlockSize), (Half)blockScales[b], dst.Slice(b * BytesPerBlock, BytesPerBlock));
-    }
+        public static int BytesPerBlock => TQ1_0Format.BytesPerBlock;
 
-    /// <summary>Packs ternary values with the same scale in every block.</summary>
-    public static void EncodeTernary(ReadOnlySpan<sbyte> values, float scale, Span<byte> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ1_0", values.Length, BlockSize, nameof(values));
-        FormatGuard.RequireBytes("TQ1_0", values.Length, ByteSize(values.Length), dst.Length, nameof(dst));
-        FormatGuard.RequireTernary("TQ1_0", values, nameof(values));
+        public static void Pack(ReadOnlySpan<sbyte> t, Half d, Span<byte> block) => PackBlock(t, d, block);
 
-        // A block of zeros gets d = 0, as llama.cpp's quantizer writes it (d = max|x|), so files match byte for byte.
-        var d = (Half)scale;
-        for (int b = 0; b < values.Length / BlockSize; b++)
-        {
-            var block = values.Slice(b * BlockSize, BlockSize);
-            PackBlock(block, block.ContainsAnyExcept((sbyte)0) ? d : Half.Zero, dst.Slice(b * BytesPerBlock, BytesPerBlock));
-        }
-    }
-
-    public static void DecodeTernary(ReadOnlySpan<byte> src, Span<sbyte> values, Span<float> blockScales)
-    {
-        FormatGuard.RequireWholeBlocks("TQ1_0", values.Length, BlockSize, nameof(values));
-        FormatGuard.RequireLength("TQ1_0", "block scales", values.Length / BlockSize, blockScales.Length, nameof(blockScales));
-        FormatGuard.RequireBytes("TQ1_0", values.Length, ByteSize(values.Length), src.Length, nameof(src));
-
-        for (int b = 0; b < blockScales.Length; b++)
-            blockScales[b] = (float)UnpackBlock(src.Slice(b * BytesPerBlock, BytesPerBlock), values.Slice(b * BlockSize, BlockSize));
+        public static Half Unpack(ReadOnlySpan<byte> block, Span<sbyte> t) => UnpackBlock(block, t);
     }
 
     /// <summary>Packs five trits (first most significant) and scales the 0..242 value onto 0..255, rounding up.</summary>

@@ -12,89 +12,43 @@ namespace Tern.Quantization;
 /// </summary>
 public static class TQ2_0Format
 {
-    public const int BlockSize = 256;
+    public const int BlockSize = TernaryBlockFormat<Layout>.BlockSize;
     public const int BytesPerBlock = (BlockSize / 4) + 2;
 
     private const int DOffset = BlockSize / 4;
 
-    public static long ByteSize(long elementCount)
-    {
-        FormatGuard.RequireWholeBlocks("TQ2_0", elementCount, BlockSize, nameof(elementCount));
-        return checked(elementCount / BlockSize * BytesPerBlock);
-    }
+    public static long ByteSize(long elementCount) => TernaryBlockFormat<Layout>.ByteSize(elementCount);
 
-    public static void Encode(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ2_0", src.Length, BlockSize, nameof(src));
-        FormatGuard.RequireBytes("TQ2_0", src.Length, ByteSize(src.Length), dst.Length, nameof(dst));
+    public static void Encode(ReadOnlySpan<float> src, Span<byte> dst) => TernaryBlockFormat<Layout>.Encode(src, dst);
 
-        Span<sbyte> t = stackalloc sbyte[BlockSize];
-        for (int b = 0; b < src.Length / BlockSize; b++)
-        {
-            float d = TernaryBlock.QuantizeAbsmax(src.Slice(b * BlockSize, BlockSize), t);
-            PackBlock(t, (Half)d, dst.Slice(b * BytesPerBlock, BytesPerBlock));
-        }
-    }
-
-    public static void Decode(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ2_0", dst.Length, BlockSize, nameof(dst));
-        FormatGuard.RequireBytes("TQ2_0", dst.Length, ByteSize(dst.Length), src.Length, nameof(src));
-
-        Span<sbyte> t = stackalloc sbyte[BlockSize];
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            float d = (float)UnpackBlock(src.Slice(b * BytesPerBlock, BytesPerBlock), t);
-            var y = dst.Slice(b * BlockSize, BlockSize);
-            for (int i = 0; i < BlockSize; i++)
-                y[i] = t[i] * d;
-        }
-    }
+    public static void Decode(ReadOnlySpan<byte> src, Span<float> dst) => TernaryBlockFormat<Layout>.Decode(src, dst);
 
     /// <summary>Packs ternary values with one scale per 256-weight block (each stored as fp16).</summary>
-    public static void EncodeTernary(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> blockScales, Span<byte> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ2_0", values.Length, BlockSize, nameof(values));
-        FormatGuard.RequireLength("TQ2_0", "block scales", values.Length / BlockSize, blockScales.Length, nameof(blockScales));
-        FormatGuard.RequireBytes("TQ2_0", values.Length, ByteSize(values.Length), dst.Length, nameof(dst));
-        FormatGuard.RequireTernary("TQ2_0", values, nameof(values));
+    public static void EncodeTernary(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> blockScales, Span<byte> dst) =>
+        TernaryBlockFormat<Layout>.EncodeTernary(values, blockScales, dst);
 
-        for (int b = 0; b < blockScales.Length; b++)
-            PackBlock(values.Slice(b * BlockSize, BlockSize), (Half)blockScales[b], dst.Slice(b * BytesPerBlock, BytesPerBlock));
-    }
-
-    /// <summary>Packs ternary values with the same scale in every block.</summary>
-    public static void EncodeTernary(ReadOnlySpan<sbyte> values, float scale, Span<byte> dst)
-    {
-        FormatGuard.RequireWholeBlocks("TQ2_0", values.Length, BlockSize, nameof(values));
-        FormatGuard.RequireBytes("TQ2_0", values.Length, ByteSize(values.Length), dst.Length, nameof(dst));
-        FormatGuard.RequireTernary("TQ2_0", values, nameof(values));
-
-        // A block of zeros gets d = 0, as llama.cpp's quantizer writes it (d = max|x|), so files match byte for byte.
-        var d = (Half)scale;
-        for (int b = 0; b < values.Length / BlockSize; b++)
-        {
-            var block = values.Slice(b * BlockSize, BlockSize);
-            PackBlock(block, block.ContainsAnyExcept((sbyte)0) ? d : Half.Zero, dst.Slice(b * BytesPerBlock, BytesPerBlock));
-        }
-    }
+    /// <summary>Packs ternary values with the same scale in every block (a block of zeros gets d = 0).</summary>
+    public static void EncodeTernary(ReadOnlySpan<sbyte> values, float scale, Span<byte> dst) => TernaryBlockFormat<Layout>.EncodeTernary(values, scale, dst);
 
     public static void DecodeTernary(ReadOnlySpan<byte> src, Span<sbyte> values, Span<float> blockScales)
     {
-        FormatGuard.RequireWholeBlocks("TQ2_0", values.Length, BlockSize, nameof(values));
-        FormatGuard.RequireLength("TQ2_0", "block scales", values.Length / BlockSize, blockScales.Length, nameof(blockScales));
-        FormatGuard.RequireBytes("TQ2_0", values.Length, ByteSize(values.Length), src.Length, nameof(src));
+        TernaryBlockFormat<Layout>.DecodeTernary(src, values, blockScales);
 
-        for (int b = 0; b < blockScales.Length; b++)
-        {
-            var t = values.Slice(b * BlockSize, BlockSize);
-            blockScales[b] = (float)UnpackBlock(src.Slice(b * BytesPerBlock, BytesPerBlock), t);
+        // Code 11 has no ternary meaning (ggml would read it as +2·d); refuse it rather than pass on a non-ternary value.
+        int bad = values.IndexOf((sbyte)2);
+        if (bad >= 0)
+            throw new InvalidDataException($"TQ2_0: block {bad / BlockSize} holds the unused code 3 for element {bad % BlockSize}; the data is not ternary.");
+    }
 
-            // Code 11 has no ternary meaning (ggml would read it as +2·d); refuse it rather than pass on a non-ternary value.
-            int bad = t.IndexOf((sbyte)2);
-            if (bad >= 0)
-                throw new InvalidDataException($"TQ2_0: block {b} holds the unused code 3 for element {bad}; the data is not ternary.");
-        }
+    private sealed class Layout : ITernaryBlockLayout
+    {
+        public static string Name => "TQ2_0";
+
+        public static int BytesPerBlock => TQ2_0Format.BytesPerBlock;
+
+        public static void Pack(ReadOnlySpan<sbyte> t, Half d, Span<byte> block) => PackBlock(t, d, block);
+
+        public static Half Unpack(ReadOnlySpan<byte> block, Span<sbyte> t) => UnpackBlock(block, t);
     }
 
     private static void PackBlock(ReadOnlySpan<sbyte> t, Half d, Span<byte> block)
