@@ -13,6 +13,7 @@ var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET
     PerplexityCommand.Create(),
     ChatCommand.Create(),
     LogitsCommand.Create(),
+    TrainCommand.Create(),
 };
 
 return root.Parse(args).Invoke();
