@@ -25,7 +25,7 @@ internal static class PerplexityCommand
         {
             var loadOptions = load.Read(parse);
             string path = parse.GetRequiredValue(file).FullName;
-            string text = TextFiles.ReadUtf8(path);
+            string text = Utf8TextFile.Read(path);
 
             using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
             int ctx = parse.GetValue(context);

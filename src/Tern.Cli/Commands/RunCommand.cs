@@ -92,7 +92,7 @@ internal static class RunCommand
             return text ?? "";
         if (!string.IsNullOrEmpty(text))
             throw new ArgumentException("give the prompt with -p or -f, not both");
-        string content = TextFiles.ReadUtf8(file.FullName);
+        string content = Utf8TextFile.Read(file.FullName);
         return content.EndsWith("\r\n", StringComparison.Ordinal) ? content[..^2]
             : content.EndsWith('\n') ? content[..^1]
             : content;

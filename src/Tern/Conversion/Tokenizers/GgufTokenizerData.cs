@@ -126,6 +126,86 @@ public sealed record GgufTokenizerData
         }
     }
 
+    /// <summary>
+    /// The vocabulary stored in a GGUF file's metadata, so that it can be written into another file unchanged
+    /// (<see cref="WriteTo"/> gives back the same keys with the same value types gguf-py writes). Tokenizer keys
+    /// this record has no field for (a BERT vocabulary's separator id, say) are named in <see cref="Warnings"/>,
+    /// since <see cref="WriteTo"/> would drop them. Throws naming the key that is missing or of the wrong type.
+    /// </summary>
+    public static GgufTokenizerData FromMetadata(GgufMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.ContainsKey(GgufKeys.TokenizerModel))
+            throw new InvalidDataException($"no tokenizer in the metadata: {GgufKeys.TokenizerModel} is missing");
+        if (!metadata.ContainsKey(GgufKeys.TokenizerTokens))
+            throw new InvalidDataException($"{GgufKeys.TokenizerTokens} is missing");
+
+        string[] tokens = metadata.GetArray<string>(GgufKeys.TokenizerTokens);
+        int[] types;
+        if (metadata.TryGetValue(GgufKeys.TokenizerTokenType, out var typeValue))
+        {
+            long[] raw = ReadKey(GgufKeys.TokenizerTokenType, typeValue.AsInt64Array);
+            // Clamped rather than wrapped, so an out-of-range type cannot turn into a valid one and pass Validate.
+            types = Array.ConvertAll(raw, t => (int)Math.Clamp(t, int.MinValue, int.MaxValue));
+        }
+        else
+        {
+            // llama.cpp reads a missing token_type as NORMAL for every token.
+            types = new int[tokens.Length];
+            types.AsSpan().Fill((int)GgufTokenType.Normal);
+        }
+
+        var warnings = metadata.Keys
+            .Where(key => IsTokenizerKey(key) && !CarriedKeys.Contains(key))
+            .Select(key => $"{key} is not carried over; Tern writes only the keys of llama and gpt2 vocabularies")
+            .ToList();
+
+        return new GgufTokenizerData
+        {
+            Model = metadata.GetString(GgufKeys.TokenizerModel),
+            // llama.cpp reads a missing pre-tokenizer as "default".
+            Pre = metadata.GetStringOrDefault(GgufKeys.TokenizerPre) ?? KnownPre.Default,
+            Tokens = tokens,
+            TokenTypes = types,
+            Scores = metadata.ContainsKey(GgufKeys.TokenizerScores) ? metadata.GetArray<float>(GgufKeys.TokenizerScores) : null,
+            Merges = metadata.ContainsKey(GgufKeys.TokenizerMerges) ? metadata.GetArray<string>(GgufKeys.TokenizerMerges) : null,
+            BosId = ReadId(GgufKeys.TokenizerBosId),
+            EosId = ReadId(GgufKeys.TokenizerEosId),
+            UnknownId = ReadId(GgufKeys.TokenizerUnknownId),
+            PaddingId = ReadId(GgufKeys.TokenizerPaddingId),
+            EotId = ReadId(GgufKeys.TokenizerEotId),
+            AddBos = ReadFlag(GgufKeys.TokenizerAddBos),
+            AddEos = ReadFlag(GgufKeys.TokenizerAddEos),
+            AddSpacePrefix = ReadFlag(GgufKeys.TokenizerAddSpacePrefix),
+            ChatTemplate = metadata.GetStringOrDefault(GgufKeys.ChatTemplate),
+            Warnings = warnings,
+        };
+
+        int? ReadId(string key) => metadata.ContainsKey(key) ? metadata.GetInt32(key) : null;
+
+        bool? ReadFlag(string key) => metadata.ContainsKey(key) ? metadata.GetBool(key) : null;
+
+        static T ReadKey<T>(string key, Func<T> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"metadata key '{key}': {e.Message}", e);
+            }
+        }
+    }
+
+    private static readonly HashSet<string> CarriedKeys =
+    [
+        GgufKeys.TokenizerModel, GgufKeys.TokenizerPre, GgufKeys.TokenizerTokens, GgufKeys.TokenizerScores,
+        GgufKeys.TokenizerTokenType, GgufKeys.TokenizerMerges, GgufKeys.TokenizerBosId, GgufKeys.TokenizerEosId,
+        GgufKeys.TokenizerUnknownId, GgufKeys.TokenizerPaddingId, GgufKeys.TokenizerEotId, GgufKeys.TokenizerAddBos,
+        GgufKeys.TokenizerAddEos, GgufKeys.TokenizerAddSpacePrefix, GgufKeys.ChatTemplate,
+    ];
+
     private static bool IsTokenizerKey(string key) =>
         key.StartsWith("tokenizer.ggml.", StringComparison.Ordinal) ||
         key.StartsWith(GgufKeys.ChatTemplate, StringComparison.Ordinal);

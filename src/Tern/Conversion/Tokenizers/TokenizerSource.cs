@@ -34,6 +34,24 @@ public sealed record TokenizerSource(string Folder, TokenizerSourceKind Kind, st
             $"no tokenizer in '{folder}': expected {TokenizerJsonName} or {TokenizerModelName} (SentencePiece or tiktoken)");
     }
 
+    /// <summary>
+    /// A tokenizer named by path (tern train --tokenizer): a folder as in <see cref="Detect"/>; a *.json file is a
+    /// Hugging Face tokenizer.json, any other file is told apart by content as in <see cref="Detect"/>. A
+    /// tokenizer_config.json beside the file is used.
+    /// </summary>
+    public static TokenizerSource FromPath(string path)
+    {
+        if (Directory.Exists(path))
+            return Detect(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"tokenizer file '{path}' does not exist", path);
+
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string config = Path.Combine(folder, TokenizerConfigName);
+        var kind = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? TokenizerSourceKind.HuggingFaceJson : SniffModel(path);
+        return new(folder, kind, path, File.Exists(config) ? config : null);
+    }
+
     /// <summary>Reads the tokenizer and lays tokenizer_config.json (and chat_template.jinja) over it.</summary>
     public GgufTokenizerData Load()
     {
