@@ -35,7 +35,7 @@ internal static class TrainCommand
         var dim = new Option<int>("--dim") { Description = "Width of the residual stream.", DefaultValueFactory = _ => 256 };
         var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 };
         var kvHeads = new Option<int?>("--kv-heads") { Description = "Key/value heads (default: --heads)." };
-        var ffn = new Option<int?>("--ffn") { Description = "FFN width (default: 8/3 of --dim, rounded up to 64)." };
+        var ffn = new Option<int?>("--ffn") { Description = "FFN width (default: 8/3 of --dim, rounded up to 256 so that every ternary type holds its rows)." };
         var ctx = new Option<int>("--ctx") { Description = "Context length trained on.", DefaultValueFactory = _ => 256 };
         var ropeTheta = new Option<float>("--rope-theta") { Description = "RoPE base.", DefaultValueFactory = _ => 10000f };
         var untied = new Option<bool>("--untied") { Description = "A separate output head instead of the token embedding." };
@@ -84,7 +84,7 @@ internal static class TrainCommand
                 Layers = parse.GetValue(layers),
                 Heads = parse.GetValue(heads),
                 KvHeads = parse.GetValue(kvHeads) ?? parse.GetValue(heads),
-                FfnDim = parse.GetValue(ffn) ?? ((((width * 8) / 3) + 63) / 64 * 64),
+                FfnDim = parse.GetValue(ffn) ?? ((((width * 8) / 3) + 255) / 256 * 256),
                 Context = parse.GetValue(ctx),
                 RopeTheta = parse.GetValue(ropeTheta),
                 TiedEmbedding = !parse.GetValue(untied),
@@ -107,6 +107,9 @@ internal static class TrainCommand
                 CheckpointInterval = parse.GetValue(checkpointInterval),
             };
             options.Validate();
+            string typeName = parse.GetValue(exportType) ?? (quantized ? "i2_s" : "f16");
+            var weightType = Types.Parse(typeName, "--export-type");
+            CheckExportable(shape, weightType, typeName);
             var corpus = TextCorpus.Load(parse.GetRequiredValue(data).FullName, vocabulary, shape.Context);
             using var pool = new WorkerPool(Math.Max(1, parse.GetValue(threads)));
             var trainer = new Trainer(options, corpus, folder, pool);
@@ -152,11 +155,10 @@ internal static class TrainCommand
                 runs.Add(LossRun.FromCsv(other.Name, Path.Combine(other.FullName, Trainer.LossLogFileName)));
             LossPlot.Write(Path.Combine(folder, PlotFileName), runs, new LossPlotOptions { Title = $"{shape.Architecture.GgufName()} on {Path.GetFileName(corpus.Name)}" });
 
-            string typeName = parse.GetValue(exportType) ?? (quantized ? "i2_s" : "f16");
             string modelPath = Path.Combine(folder, ModelFileName);
             using (var source = new TrainedModelSource(trainer.Layout, trainer.Model.Parameters, vocabulary.TokenizerData, parse.GetValue(name) ?? Path.GetFileName(folder)))
             {
-                var plan = ModelConverter.Plan(source, new ConversionOptions { WeightType = Types.Parse(typeName, "--export-type"), TokenEmbeddingType = GgmlType.F32, OutputTensorType = GgmlType.F32 });
+                var plan = ModelConverter.Plan(source, new ConversionOptions { WeightType = weightType, TokenEmbeddingType = GgmlType.F32, OutputTensorType = GgmlType.F32 });
                 ModelConverter.Write(plan, modelPath);
             }
 
@@ -166,6 +168,17 @@ internal static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Fails before training, not after it, when the export type cannot hold the projections' rows.</summary>
+    private static void CheckExportable(ModelShape shape, GgmlType type, string typeName)
+    {
+        int block = GgmlTypeTraits.Get(type).BlockSize;
+        foreach (var (what, length) in new[] { ("--dim", shape.Dim), ("the attention width (--heads × head size)", shape.QueryDim), ("--ffn", shape.FfnDim) })
+        {
+            if (length % block != 0)
+                throw new ArgumentException($"{what} is {length}; --export-type {typeName} stores rows in blocks of {block}, so it must be a multiple of {block}");
+        }
     }
 
     private static string Quote(string s) => s.Any(char.IsWhiteSpace) ? $"\"{s}\"" : s;
