@@ -81,6 +81,12 @@ public static class CudaAvailability
         }
         if (!CudaLibraries.CublasLtLibrary.IsLoaded)
             return CudaLibraries.CublasLtLibrary.NotFoundMessage + ".";
+        long cublasVersion = CublasLt.Version();
+        if (cublasVersion / 10000 > driverVersion / 1000)
+        {
+            return $"cuBLASLt {cublasVersion / 10000}.{cublasVersion / 100 % 100} is newer than the NVIDIA driver (CUDA " +
+                $"{CudaContext.FormatVersion(driverVersion)}); update the driver or put cuBLASLt {driverVersion / 1000} first on the library path.";
+        }
 
         context = CudaContext.Create(deviceOrdinal);
         int architecture = context.ComputeCapabilityMajor * 10 + context.ComputeCapabilityMinor;
