@@ -154,8 +154,8 @@ internal static unsafe partial class CudaDriver
         Check(cuFuncSetAttribute(function, attribute, value), "cuFuncSetAttribute");
 
     /// <summary>
-    /// The byte size of each of a kernel's parameters (cuFuncGetParamInfo, CUDA 12.4+), or null when the driver is
-    /// older and cannot say.
+    /// The byte size of each of a kernel's parameters (cuFuncGetParamInfo, CUDA 12.4+, which answers
+    /// CUDA_ERROR_INVALID_VALUE past the last one), or null when the driver is older and cannot say.
     /// </summary>
     public static int[]? FuncGetParameterSizes(nint function)
     {
@@ -168,7 +168,9 @@ internal static unsafe partial class CudaDriver
                 CudaResult result = cuFuncGetParamInfo(function, index, &offset, &size);
                 if (result == CudaResult.InvalidValue)
                     return [.. sizes];
-                Check(result, "cuFuncGetParamInfo");
+                // Any other failure means the driver cannot describe this kernel; launches then go unchecked.
+                if (result != CudaResult.Success)
+                    return null;
                 sizes.Add((int)size);
             }
         }
