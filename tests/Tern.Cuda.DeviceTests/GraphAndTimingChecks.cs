@@ -54,7 +54,10 @@ internal static class GraphAndTimingChecks
         }
         float[] actual = x.ToArray();
         for (int i = 0; i < Count; i++)
-            Expect(actual[i] == expected[i], $"x[{i}] = {actual[i]:R}, expected {expected[i]:R}");
+        {
+            if (actual[i] != expected[i])
+                Expect(false, $"x[{i}] = {actual[i]:R}, expected {expected[i]:R}");
+        }
 
         // Launch cost: the same 100 launches queued one by one, then as one graph, timed on the device.
         using var begin = new CudaEvent(context);

@@ -35,7 +35,10 @@ internal static class KernelChecks
         context.Synchronize();
         float[] c = deviceC.ToArray();
         for (int i = 0; i < Count; i++)
-            Expect(c[i] == a[i] + b[i], $"c[{i}] = {c[i]}, expected {a[i] + b[i]} ({a[i]} + {b[i]})");
+        {
+            if (c[i] != a[i] + b[i])
+                Expect(false, $"c[{i}] = {c[i]}, expected {a[i] + b[i]} ({a[i]} + {b[i]})");
+        }
         return $"{Count} sums exact; module {(module.LoadedFromCache ? "from cache" : "compiled")} in {compileMilliseconds:F0} ms " +
             $"for {compiler.TargetArchitecture} by NVRTC {compiler.NvrtcVersion}; {kernel}";
     }
