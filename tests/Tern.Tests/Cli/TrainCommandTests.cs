@@ -74,4 +74,17 @@ public class TrainCommandTests
         CliAssert.UserError(TernProcess.Run(["train", "--data", data, "--out", outDir, "--resume", .. TinyShape]), "checkpoint");
         Assert.False(Directory.Exists(outDir) && File.Exists(Path.Combine(outDir, "model.gguf")));
     }
+
+    [Fact]
+    public void Run_and_chat_without_a_model_use_the_one_Tern_ships()
+    {
+        Assert.True(File.Exists(TestData.ShippedModelPath), $"the shipped model is missing: {TestData.ShippedModelPath}");
+        var run = TernProcess.Run("run", "-p", "ROMEO:", "-n", "40", "--temp", "0");
+        CliAssert.Succeeded(run);
+        Assert.StartsWith("ROMEO:", run.Stdout, StringComparison.Ordinal);
+        Assert.True(run.Stdout.Length > 30, run.Stdout);
+        var chat = TernProcess.RunWithInput("What news?\n", "chat", "-n", "24", "--temp", "0");
+        CliAssert.Succeeded(chat);
+        Assert.False(string.IsNullOrWhiteSpace(chat.Stdout));
+    }
 }
