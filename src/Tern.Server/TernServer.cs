@@ -39,6 +39,9 @@ public sealed class TernServer : IAsyncDisposable
 
     public TernServerOptions Options { get; }
 
+    /// <summary>The model's host, for tests that hold the model to make requests wait deterministically.</summary>
+    internal ModelHost Host => _host;
+
     /// <summary>Where the server listens (with the port the system chose when <see cref="TernServerOptions.Port"/> is 0); set by <see cref="StartAsync"/>.</summary>
     public Uri Address { get; private set; } = new("http://127.0.0.1/");
 
