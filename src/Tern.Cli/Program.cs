@@ -12,6 +12,7 @@ var root = new RootCommand("Tern: BitNet b1.58 (ternary) language models in .NET
     BenchCommand.Create(),
     PerplexityCommand.Create(),
     ChatCommand.Create(),
+    ServeCommand.Create(),
     LogitsCommand.Create(),
     TrainCommand.Create(),
 };

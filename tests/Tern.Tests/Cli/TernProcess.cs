@@ -70,7 +70,7 @@ public static class TernProcess
         return new TernResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static ProcessStartInfo NewStartInfo()
+    internal static ProcessStartInfo NewStartInfo()
     {
         var start = new ProcessStartInfo
         {
