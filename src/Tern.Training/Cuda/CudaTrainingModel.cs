@@ -693,14 +693,14 @@ public sealed class CudaTrainingModel : IDisposable
 
     private ulong DropoutKey(int site, int layer) => CounterHash.Derive(_dropoutKey, (ulong)((site * 100_003) + layer));
 
-    /// <summary>The kernels' dropout: ⌈p·2⁵³⌉ (a hash's top 53 bits at or above it keep the element, as
-    /// Dropout.Keeps's Uniform(…) ≥ p) and 1/(1−p); threshold 0 when dropout is off.</summary>
+    /// <summary>The kernels' dropout: the <see cref="DropoutThreshold"/> of p and the scale 1/(1−p); threshold 0 when
+    /// dropout is off.</summary>
     private (ulong Threshold, float Keep) DropoutParameters()
     {
         double p = DropoutProbability;
         if (!_dropoutOn || p <= 0)
             return (0, 1f);
-        return ((ulong)Math.Ceiling(p * 9007199254740992.0), (float)(1.0 / (1.0 - p)));
+        return (DropoutThreshold.For(p), (float)(1.0 / (1.0 - p)));
     }
 
     private void AddChunkTables(ref KernelArguments arguments)
