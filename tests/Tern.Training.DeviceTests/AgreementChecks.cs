@@ -22,7 +22,9 @@ internal static class AgreementChecks
     private static readonly Dictionary<CudaTrainingPrecision, (double Logits, double Loss, double Gradient, double Norm, double Step)> Bounds = new()
     {
         [CudaTrainingPrecision.Float32] = (1e-4, 1e-5, 1e-3, 1e-4, 2e-2),
-        [CudaTrainingPrecision.BFloat16] = (2e-2, 2e-3, 5e-2, 2e-2, 3e-1),
+        // A first AdamW step moves each weight by about ±lr (the sign of its gradient), so the updates of weights whose
+        // gradients are near zero follow the rounding of those gradients: the update bound is loose in bfloat16.
+        [CudaTrainingPrecision.BFloat16] = (3e-2, 2e-3, 5e-2, 2e-2, 5e-1),
     };
 
     public static void Run(DeviceCheckRunner runner, CudaContext context, KernelCompiler compiler, int seed)
@@ -102,8 +104,20 @@ internal static class AgreementChecks
             targets[i] = random.Next(shape.VocabularySize);
         }
 
-        var result = StepComparison.Run(context, compiler, pool, precision, layout, batch, initial, tokens, targets, 1e-3, 0.1, 0.1, CounterHash.Derive((ulong)seed, 77));
+        // Random QAT weights and activations sit anywhere, also at rounding boundaries, where summation order alone
+        // flips a code: such a model is held to the distance between the CPU's own float32 and float64 steps.
+        bool flips = shape.Quantized && precision == CudaTrainingPrecision.Float32;
+        var result = StepComparison.Run(context, compiler, pool, precision, layout, batch, initial, tokens, targets, 1e-3, 0.1, 0.1,
+            CounterHash.Derive((ulong)seed, 77), withDoubleBaseline: flips);
         string detail = result.ToString();
+        if (flips)
+        {
+            var (logits, gradient) = result.CpuFloatVersusDouble!.Value;
+            Expect(result.Logits <= Math.Max(1e-4, 4 * logits) && result.WorstGradient <= Math.Max(1e-3, 4 * gradient) && result.Loss <= 1e-4
+                && result.GradientNorm <= 1e-3 && result.WorstStep <= Bounds[CudaTrainingPrecision.BFloat16].Step, detail + " (bounds: 4× the CPU's own)");
+            return detail;
+        }
+
         Check(result, precision, detail);
         return detail;
     }

@@ -15,9 +15,13 @@ namespace Tern.Training.DeviceTests;
 internal sealed record StepComparison(double Logits, double Loss, double WorstGradient, string WorstGradientName,
     double GradientNorm, double WorstStep, string WorstStepName, float[] GpuLogits, float[] GpuGradients, float[] GpuUpdated, double GpuLoss)
 {
+    /// <summary>How far the CPU's own float32 step is from its float64 step (logits, worst gradient): with quantization
+    /// on, summation order alone flips some rounded codes, and this says how much that moves things for this model.</summary>
+    public (double Logits, double WorstGradient)? CpuFloatVersusDouble { get; init; }
+
     public static StepComparison Run(CudaContext context, KernelCompiler compiler, WorkerPool pool, CudaTrainingPrecision precision,
         ParameterLayout layout, int batch, float[] initial, int[] tokens, int[] targets, double learningRate, double weightDecay,
-        double dropout, ulong dropoutKey)
+        double dropout, ulong dropoutKey, bool withDoubleBaseline = false)
     {
         var shape = layout.Shape;
         int positions = batch * shape.Context;
@@ -45,14 +49,32 @@ internal sealed record StepComparison(double Logits, double Loss, double WorstGr
         var gpuUpdated = new float[layout.Count];
         gpu.DownloadParameters(gpuUpdated);
 
+        (double, double)? baseline = null;
+        if (withDoubleBaseline)
+        {
+            var exact = new TrainingModel<double>(layout, batch, pool) { DropoutProbability = dropout };
+            for (int i = 0; i < initial.Length; i++)
+                exact.Parameters[i] = initial[i];
+            var exactLogits = new double[cpuLogits.Length];
+            exact.ComputeLogits(tokens, batch, exactLogits);
+            exact.ForwardBackward(tokens, targets, batch, dropoutKey);
+            var exactGradients = Array.ConvertAll(exact.Gradients, v => (float)v);
+            baseline = (Relative(cpuLogits, Array.ConvertAll(exactLogits, v => (float)v)),
+                Worst(layout, t => Relative(t.Slice(cpuGradients), t.Slice(exactGradients))).Value);
+        }
+
         var (worstGradient, gradientName) = Worst(layout, t => Relative(t.Slice(gpuGradients), t.Slice(cpuGradients)));
         var (worstStep, stepName) = Worst(layout, t => RelativeStep(t.Slice(gpuUpdated), t.Slice(cpu.Parameters), t.Slice(initial)));
         return new StepComparison(Relative(gpuLogits, cpuLogits), Math.Abs(gpuLoss - cpuLoss) / Math.Abs(cpuLoss), worstGradient, gradientName,
-            Math.Abs(gpuNorm - cpuNorm) / cpuNorm, worstStep, stepName, gpuLogits, gpuGradients, gpuUpdated, gpuLoss);
+            Math.Abs(gpuNorm - cpuNorm) / cpuNorm, worstStep, stepName, gpuLogits, gpuGradients, gpuUpdated, gpuLoss)
+        {
+            CpuFloatVersusDouble = baseline,
+        };
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"logits {Logits:E1}, loss {Loss:E1}, gradients ≤ {WorstGradient:E1} ({WorstGradientName}), norm {GradientNorm:E1}, updates ≤ {WorstStep:E1} ({WorstStepName})");
+        $"logits {Logits:E1}, loss {Loss:E1}, gradients ≤ {WorstGradient:E1} ({WorstGradientName}), norm {GradientNorm:E1}, updates ≤ {WorstStep:E1} ({WorstStepName})")
+        + (CpuFloatVersusDouble is { } b ? string.Create(CultureInfo.InvariantCulture, $"; CPU float32 vs float64 itself: logits {b.Logits:E1}, gradients ≤ {b.WorstGradient:E1}") : "");
 
     public static double Relative(ReadOnlySpan<float> got, ReadOnlySpan<float> want)
     {

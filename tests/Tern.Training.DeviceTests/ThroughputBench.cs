@@ -59,8 +59,47 @@ internal static class ThroughputBench
         }
         double forwardSeconds = clock.Elapsed.TotalSeconds / TimedSteps;
         var (free, total) = context.GetMemoryInfo();
+        string breakdown = Breakdown(context, model, Step);
         return string.Create(CultureInfo.InvariantCulture,
             $"{layout.Count:N0} parameters, B×T {batch}×{shape.Context}: {stepSeconds * 1000:F2} ms/step, {positions / stepSeconds:N0} tokens/s " +
-            $"(forward + loss alone {forwardSeconds * 1000:F2} ms); loss {loss:F3}; {(total - free) / (1 << 20):N0} MiB of GPU memory in use");
+            $"(forward + loss alone {forwardSeconds * 1000:F2} ms); loss {loss:F3}; {(total - free) / (1 << 20):N0} MiB of GPU memory in use\n{breakdown}");
+    }
+
+    /// <summary>Device time per phase of a step (summed over layers), from events recorded at the model's phase marks,
+    /// averaged over a few steps.</summary>
+    private static string Breakdown(CudaContext context, CudaTrainingModel model, Action<int> step)
+    {
+        const int Steps = 3;
+        var events = new List<CudaEvent>();
+        var names = new List<string>();
+        model.PhaseMarker = name =>
+        {
+            if (names.Count == events.Count)
+                events.Add(new CudaEvent(context));
+            events[names.Count].Record();
+            names.Add(name);
+        };
+        var totals = new Dictionary<string, double>();
+        try
+        {
+            for (int i = 0; i < Steps; i++)
+            {
+                names.Clear();
+                step(i);
+                model.Mark("end");
+                for (int k = 0; k + 1 < names.Count; k++)
+                    totals[names[k]] = totals.GetValueOrDefault(names[k]) + (CudaEvent.ElapsedMilliseconds(events[k], events[k + 1]) / Steps);
+            }
+        }
+        finally
+        {
+            model.PhaseMarker = null;
+            foreach (var e in events)
+                e.Dispose();
+        }
+
+        double all = totals.Values.Sum();
+        return string.Join("\n", totals.OrderByDescending(p => p.Value).Select(p => string.Create(CultureInfo.InvariantCulture,
+            $"      {p.Key,-26} {p.Value,7:F3} ms  {100 * p.Value / all,5:F1} %"))) + string.Create(CultureInfo.InvariantCulture, $"\n      {"(marked total)",-26} {all,7:F3} ms");
     }
 }

@@ -47,6 +47,7 @@ public sealed class CudaAdamW : IDisposable
         Step++;
         double correction1 = 1 - Math.Pow(Beta1, Step), correction2 = 1 - Math.Pow(Beta2, Step);
         var chunks = _model.Chunks;
+        _model.Mark("adamw");
         var arguments = new KernelArguments();
         arguments.Add(_model.Parameters.Pointer);
         arguments.Add(_model.Gradients.Pointer);

@@ -38,7 +38,6 @@ internal sealed class CudaLayerActivations : IDisposable
         FfnIn = Operands(rows * d);
         FfnInScales = Floats(rows);
         GateUp = Floats(rows * 2 * f);
-        Hidden = Floats(rows * f);
         FfnSubRms = Floats(sub ? rows : 1);
         DownIn = Operands(rows * f);
         DownInScales = Floats(rows);
@@ -66,11 +65,9 @@ internal sealed class CudaLayerActivations : IDisposable
     public OperandBuffer FfnIn { get; }
     public DeviceBuffer<float> FfnInScales { get; }
 
-    /// <summary>Gate and up projections, [rows, 2F], after their γ/s scaling.</summary>
+    /// <summary>Gate and up projections, [rows, 2F], as the product left them (before their γ/s scaling): the
+    /// kernels recompute the scaled values and act(gate) ⊙ up from them.</summary>
     public DeviceBuffer<float> GateUp { get; }
-
-    /// <summary>act(gate) ⊙ up, before the sub-norm.</summary>
-    public DeviceBuffer<float> Hidden { get; }
     public DeviceBuffer<float> FfnSubRms { get; }
     public OperandBuffer DownIn { get; }
     public DeviceBuffer<float> DownInScales { get; }

@@ -168,6 +168,10 @@ public sealed class CudaTrainingModel : IDisposable
     /// <summary>The factor <see cref="ClipGradients"/> found (1 after <see cref="ZeroGradients"/>); AdamW applies it.</summary>
     internal DeviceBuffer<float> ClipFactor => _clipFactor;
 
+    /// <summary>Called with a phase's name before its work is queued, so that a profiler can record a device event
+    /// there (the device checks' throughput breakdown); null otherwise.</summary>
+    internal Action<string>? PhaseMarker { get; set; }
+
     private int QkvWidth => _shape.QueryDim + (2 * _shape.KeyValueDim);
 
     public void UploadParameters(ReadOnlySpan<float> values)
@@ -251,6 +255,7 @@ public sealed class CudaTrainingModel : IDisposable
     /// the next <see cref="CudaAdamW.Update"/> scales them by maxNorm / norm, as GradientClipping.ClipToNorm does.</summary>
     public double ClipGradients(double maxNorm)
     {
+        Mark("gradient norm");
         var arguments = new KernelArguments();
         arguments.Add(Gradients.Pointer);
         AddChunkTables(ref arguments);
@@ -269,6 +274,7 @@ public sealed class CudaTrainingModel : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.Kind != ParameterKind.Linear || !_shape.Quantized)
             throw new InvalidOperationException($"'{tensor.Name}' is not quantized");
+        Mark("weights");
         PrepareWeights();
         var gammas = new float[Layout.Tensors.Count];
         _gammas.Download(gammas);
@@ -315,6 +321,7 @@ public sealed class CudaTrainingModel : IDisposable
         float eps = _shape.NormEpsilon;
         var (threshold, keep) = DropoutParameters();
 
+        Mark("embedding");
         {
             var arguments = new KernelArguments();
             arguments.Add(_tokens.Pointer);
@@ -333,8 +340,11 @@ public sealed class CudaTrainingModel : IDisposable
         {
             var p = Layout.Layers[l];
             var a = _layers[l];
+            Mark("norm+quantize");
             NormQuantize(_residual[l].Pointer, Parameters.At(p.AttentionNorm.Offset), rows, d, normalize: true, quantized, a.AttentionRms.Pointer, a.AttentionIn.Pointer, a.AttentionInScales.Pointer);
+            Mark("qkv product");
             Gemm(rows, QkvWidth, d, a.AttentionIn.Pointer, false, Weights(p.Query), true, _qkvRaw.Pointer);
+            Mark("rope");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(_qkvRaw.Pointer);
@@ -356,7 +366,9 @@ public sealed class CudaTrainingModel : IDisposable
             }
 
             int matrices = batch * heads;
+            Mark("scores product");
             BatchedGemm(matrices, t, t, hd, a.Query.Pointer, false, headMajor, a.Key.Pointer, true, headMajor, _scores.Pointer, square, _attentionScale);
+            Mark("softmax");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(_scores.Pointer);
@@ -366,15 +378,23 @@ public sealed class CudaTrainingModel : IDisposable
                 _kernels.CausalSoftmax.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
             }
 
+            Mark("values product");
             BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Value.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
+            Mark("unpermute");
             _kernels.AttentionUnpermute.Launch(Dim3.Covering((long)rows * q, Threads), Threads, 0, null, _headsOut.Pointer, rows, t, heads, hd, a.Attention.Pointer);
+            Mark("norm+quantize");
             NormQuantize(a.Attention.Pointer, sub ? Parameters.At(p.AttentionSubNorm!.Offset) : DevicePointer.Null, rows, q, normalize: sub, quantized,
                 a.AttentionSubRms.Pointer, a.OutputIn.Pointer, a.OutputInScales.Pointer);
+            Mark("o product");
             Gemm(rows, d, q, a.OutputIn.Pointer, false, Weights(p.AttentionOutput), true, _projectionRaw.Pointer);
+            Mark("residual");
             ResidualAdd(_residual[l], p.AttentionOutput, a.OutputInScales, DropoutKey(AttentionSite, l), threshold, keep, rows, a.Middle);
 
+            Mark("norm+quantize");
             NormQuantize(a.Middle.Pointer, Parameters.At(p.FfnNorm.Offset), rows, d, normalize: true, quantized, a.FfnRms.Pointer, a.FfnIn.Pointer, a.FfnInScales.Pointer);
+            Mark("gate/up product");
             Gemm(rows, 2 * f, d, a.FfnIn.Pointer, false, Weights(p.Gate), true, a.GateUp.Pointer);
+            Mark("gated");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(a.GateUp.Pointer);
@@ -388,17 +408,19 @@ public sealed class CudaTrainingModel : IDisposable
                 arguments.Add(sub ? Parameters.At(p.FfnSubNorm!.Offset) : DevicePointer.Null);
                 arguments.Add(eps);
                 arguments.Add(quantized ? 1 : 0);
-                arguments.Add(a.Hidden.Pointer);
                 arguments.Add(a.FfnSubRms.Pointer);
                 arguments.Add(a.DownIn.Pointer);
                 arguments.Add(a.DownInScales.Pointer);
                 _kernels.GatedForward.Launch(Dim3.Covering(rows, WarpsPerBlock), Threads, 0, null, ref arguments);
             }
 
+            Mark("down product");
             Gemm(rows, d, f, a.DownIn.Pointer, false, Weights(p.Down), true, _projectionRaw.Pointer);
+            Mark("residual");
             ResidualAdd(a.Middle, p.Down, a.DownInScales, DropoutKey(FfnSite, l), threshold, keep, rows, _residual[l + 1]);
         }
 
+        Mark("norm+quantize");
         NormQuantize(_residual[_shape.Layers].Pointer, Parameters.At(Layout.OutputNorm.Offset), rows, d, normalize: true, quantize: false,
             _finalRms.Pointer, _headIn.Pointer, DevicePointer.Null);
     }
@@ -482,7 +504,9 @@ public sealed class CudaTrainingModel : IDisposable
         {
             int n = Math.Min(_headChunkRows, rows - first);
             var headIn = _headIn.At((long)first * d);
+            Mark("logits product");
             Gemm(n, v, d, headIn, false, _weightOperands.At(output.Offset), true, _logits.Pointer);
+            Mark("cross-entropy");
             var arguments = new KernelArguments();
             arguments.Add(_logits.Pointer);
             arguments.Add(_targets.At(first));
@@ -495,10 +519,13 @@ public sealed class CudaTrainingModel : IDisposable
             _kernels.CrossEntropy.Launch(Dim3.Covering(n, WarpsPerBlock), Threads, 0, null, ref arguments);
             if (!gradient)
                 continue;
+            Mark("head dX product");
             Gemm(n, d, v, _dLogits.Pointer, false, _weightOperands.At(output.Offset), false, _dHeadIn.At((long)first * d));
+            Mark("head dW product");
             Gemm(v, d, n, _dLogits.Pointer, true, headIn, false, Gradients.At(output.Offset), beta: 1);
         }
 
+        Mark("loss sum");
         _kernels.SumLosses.Launch(1, 1024, 0, null, _losses.Pointer, rows, _lossTotal.Pointer);
     }
 
@@ -527,13 +554,16 @@ public sealed class CudaTrainingModel : IDisposable
             var a = _layers[l];
 
             // FFN: x_out = middle + dropout(down(…)).
+            Mark("projection gradient");
             ProjectionGradient(p.Down, a.DownInScales, DropoutKey(FfnSite, l), threshold, keep, rows);
+            Mark("down dX product");
             Gemm(rows, f, d, _gradientTimesGamma.Pointer, false, Weights(p.Down), false, _dWide.Pointer);
+            Mark("down dW product");
             Gemm(d, f, rows, _gradientOverScale.Pointer, true, a.DownIn.Pointer, false, Gradients.At(p.Down.Offset), beta: 1);
+            Mark("gated backward");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(_dWide.Pointer);
-                arguments.Add(a.Hidden.Pointer);
                 arguments.Add(a.FfnSubRms.Pointer);
                 arguments.Add(sub ? Parameters.At(p.FfnSubNorm!.Offset) : DevicePointer.Null);
                 arguments.Add(sub ? 1 : 0);
@@ -553,14 +583,20 @@ public sealed class CudaTrainingModel : IDisposable
 
             if (sub)
                 ReducePartials(rows, f, p.FfnSubNorm!);
+            Mark("gate/up dX product");
             Gemm(rows, d, 2 * f, _gradientTimesGamma.Pointer, false, Weights(p.Gate), false, _dWide.Pointer);
+            Mark("gate/up dW product");
             Gemm(2 * f, d, rows, _gradientOverScale.Pointer, true, a.FfnIn.Pointer, false, Gradients.At(p.Gate.Offset), beta: 1);
             NormBackward(a.Middle, p.FfnNorm, a.FfnRms, _dWide, rows, accumulate: true);
 
             // Attention: middle = input + dropout(output(…)).
+            Mark("projection gradient");
             ProjectionGradient(p.AttentionOutput, a.OutputInScales, DropoutKey(AttentionSite, l), threshold, keep, rows);
+            Mark("o dX product");
             Gemm(rows, q, d, _gradientTimesGamma.Pointer, false, Weights(p.AttentionOutput), false, _dWide.Pointer);
+            Mark("o dW product");
             Gemm(d, q, rows, _gradientOverScale.Pointer, true, a.OutputIn.Pointer, false, Gradients.At(p.AttentionOutput.Offset), beta: 1);
+            Mark("attention output gradient");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(_dWide.Pointer);
@@ -580,8 +616,11 @@ public sealed class CudaTrainingModel : IDisposable
 
             if (sub)
                 ReducePartials(rows, q, p.AttentionSubNorm!);
+            Mark("dP product");
             BatchedGemm(matrices, t, t, hd, _dOut.Pointer, false, headMajor, a.Value.Pointer, true, headMajor, _scores.Pointer, square);
+            Mark("dV product");
             BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, _dOut.Pointer, false, headMajor, _dValueHeads.Pointer, headMajor);
+            Mark("softmax backward");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(a.Probabilities.Pointer);
@@ -594,8 +633,11 @@ public sealed class CudaTrainingModel : IDisposable
             }
 
             // The probabilities' buffer now holds dS.
+            Mark("dQ product");
             BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Key.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
+            Mark("dK product");
             BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, a.Query.Pointer, false, headMajor, _dKeyHeads.Pointer, headMajor);
+            Mark("rope backward");
             {
                 var arguments = new KernelArguments();
                 arguments.Add(_headsOut.Pointer);
@@ -618,11 +660,14 @@ public sealed class CudaTrainingModel : IDisposable
                 _kernels.RopeBackwardUnpermute.Launch(Dim3.Covering(threads, Threads), Threads, 0, null, ref arguments);
             }
 
+            Mark("qkv dX product");
             Gemm(rows, d, QkvWidth, _gradientTimesGamma.Pointer, false, Weights(p.Query), false, _dWide.Pointer);
+            Mark("qkv dW product");
             Gemm(QkvWidth, d, rows, _gradientOverScale.Pointer, true, a.AttentionIn.Pointer, false, Gradients.At(p.Query.Offset), beta: 1);
             NormBackward(_residual[l], p.AttentionNorm, a.AttentionRms, _dWide, rows, accumulate: true);
         }
 
+        Mark("embedding backward");
         {
             var arguments = new KernelArguments();
             arguments.Add(_dx.Pointer);
@@ -660,6 +705,7 @@ public sealed class CudaTrainingModel : IDisposable
     private void NormBackward(DeviceBuffer<float> x, ParameterTensor norm, DeviceBuffer<float> reciprocalRms, DeviceBuffer<float> dy, int rows, bool accumulate)
     {
         int d = _shape.Dim;
+        Mark("norm backward");
         var arguments = new KernelArguments();
         arguments.Add(x.Pointer);
         arguments.Add(Parameters.At(norm.Offset));
@@ -675,10 +721,15 @@ public sealed class CudaTrainingModel : IDisposable
         ReducePartials(rows, d, norm);
     }
 
-    private void ReducePartials(int rows, int width, ParameterTensor norm) =>
+    private void ReducePartials(int rows, int width, ParameterTensor norm)
+    {
+        Mark("reduce partials");
         _kernels.ReducePartials.Launch(Dim3.Covering(width, 32), Threads, 0, null, _partials.Pointer, (int)Warps(rows), width, Gradients.At(norm.Offset));
+    }
 
     // ---- helpers ----
+
+    internal void Mark(string phase) => PhaseMarker?.Invoke(phase);
 
     private static long Warps(long rows) => (rows + RowsPerWarp - 1) / RowsPerWarp;
 

@@ -20,13 +20,15 @@ __device__ __forceinline__ float activation_derivative(int relu_squared, float g
     return sigmoid * (1.0f + (g * (1.0f - sigmoid)));
 }
 
-// A warp per row of gu [rows, 2F] (gate columns, then up columns), the raw product: scales both halves by their γ/s
-// in place (the backward pass reads the scaled values), writes m to hidden [rows, F], and m's operand for the down
-// projection (normalized by the sub-norm when normalize, quantized when quantize).
-extern "C" __global__ void gated_forward(float* __restrict__ gu, int rows, int ffn, const float* __restrict__ gammas,
+// A warp per row of gu [rows, 2F] (gate columns, then up columns), the raw product: m = act(g·γg/s) ⊙ (u·γu/s), then
+// m's operand for the down projection (normalized by the sub-norm when normalize, quantized when quantize). Neither
+// the scaled gate and up nor m are stored: the backward pass recomputes them from the raw product, bit for bit, which
+// costs less than writing and reading them back. Each of the three passes over the row recomputes m from the row
+// (8 KB at F = 1024), which stays in L1.
+extern "C" __global__ void gated_forward(const float* __restrict__ gu, int rows, int ffn, const float* __restrict__ gammas,
     int gamma_index_gate, const float* __restrict__ scales, int relu_squared, int normalize,
-    const float* __restrict__ weight, float epsilon, int quantize, float* __restrict__ hidden,
-    float* __restrict__ reciprocal_rms, operand_t* __restrict__ out, float* __restrict__ out_scales)
+    const float* __restrict__ weight, float epsilon, int quantize, float* __restrict__ reciprocal_rms,
+    operand_t* __restrict__ out, float* __restrict__ out_scales)
 {
     long long row = global_warp();
     if (row >= rows)
@@ -34,25 +36,54 @@ extern "C" __global__ void gated_forward(float* __restrict__ gu, int rows, int f
     int lane = lane_id();
     float gate_factor = bitlinear_factor(gammas, gamma_index_gate, scales, row);
     float up_factor = bitlinear_factor(gammas, gamma_index_gate + 1, scales, row);
-    float* g = gu + row * 2 * ffn;
-    float* u = g + ffn;
-    float* m = hidden + row * ffn;
+    const float* g = gu + row * 2 * ffn;
+    const float* u = g + ffn;
+    float inverse = 1.0f;
+    if (normalize)
+    {
+        float sum = 0.0f;
+        for (int c = lane; c < ffn; c += WARP)
+        {
+            float m = activate(relu_squared, g[c] * gate_factor) * (u[c] * up_factor);
+            sum += m * m;
+        }
+        sum = warp_sum(sum);
+        inverse = 1.0f / sqrtf((sum / (float)ffn) + epsilon);
+        if (lane == 0)
+            reciprocal_rms[row] = inverse;
+    }
+
+    float scale = 1.0f;
+    if (quantize)
+    {
+        float largest = 0.0f;
+        for (int c = lane; c < ffn; c += WARP)
+        {
+            float m = activate(relu_squared, g[c] * gate_factor) * (u[c] * up_factor);
+            largest = fmaxf(largest, fabsf(normalize ? weight[c] * (inverse * m) : m));
+        }
+        largest = warp_max(largest);
+        scale = 127.0f / fmaxf(largest, 1e-5f);
+        if (lane == 0)
+            out_scales[row] = scale;
+    }
+
+    operand_t* o = out + row * ffn;
     for (int c = lane; c < ffn; c += WARP)
     {
-        float gate = g[c] * gate_factor, up = u[c] * up_factor;
-        g[c] = gate;
-        u[c] = up;
-        m[c] = activate(relu_squared, gate) * up;
+        float m = activate(relu_squared, g[c] * gate_factor) * (u[c] * up_factor);
+        float y = normalize ? weight[c] * (inverse * m) : m;
+        o[c] = to_operand(quantize ? fminf(fmaxf(rintf(y * scale), -128.0f), 127.0f) : y);
     }
-    norm_quantize_row(m, weight, ffn, epsilon, normalize, quantize, row, reciprocal_rms, out, out_scales);
 }
 
 // A warp per row, rows_per_warp rows each: from dy, the gradient of the down projection's input, back through the
 // sub-norm (partial sums of its weight's gradient as in rmsnorm_backward) and the gate, to the operands of the gate/up
-// backward products: [dg·γg | du·γu] and [dg/s | du/s].
-extern "C" __global__ void gated_backward(const float* __restrict__ dy, const float* __restrict__ hidden,
-    const float* __restrict__ reciprocal_rms, const float* __restrict__ weight, int normalize,
-    const float* __restrict__ gu, int rows, int ffn, int relu_squared, const float* __restrict__ gammas,
+// backward products: [dg·γg | du·γu] and [dg/s | du/s]. The gate, up and m are recomputed from the raw product gu as
+// gated_forward computed them.
+extern "C" __global__ void gated_backward(const float* __restrict__ dy, const float* __restrict__ reciprocal_rms,
+    const float* __restrict__ weight, int normalize, const float* __restrict__ gu, int rows, int ffn, int relu_squared,
+    const float* __restrict__ gammas,
     int gamma_index_gate, const float* __restrict__ scales, int rows_per_warp, operand_t* __restrict__ d_gamma,
     operand_t* __restrict__ d_over_scale, float* __restrict__ partials)
 {
@@ -73,17 +104,18 @@ extern "C" __global__ void gated_backward(const float* __restrict__ dy, const fl
     long long last = min(first + rows_per_warp, (long long)rows);
     for (long long row = first; row < last; row++)
     {
-        const float* h = hidden + row * ffn;
         const float* dyr = dy + row * ffn;
         const float* g = gu + row * 2 * ffn;
         const float* u = g + ffn;
+        float gate_factor = bitlinear_factor(gammas, gamma_index_gate, scales, row);
+        float up_factor = bitlinear_factor(gammas, gamma_index_gate + 1, scales, row);
         float inverse = 1.0f, correction = 0.0f;
         if (normalize)
         {
             inverse = reciprocal_rms[row];
             float dot = 0.0f;
             for (int c = lane; c < ffn; c += WARP)
-                dot += h[c] * weight[c] * dyr[c];
+                dot += (activate(relu_squared, g[c] * gate_factor) * (u[c] * up_factor)) * weight[c] * dyr[c];
             dot = warp_sum(dot);
             correction = inverse * inverse * inverse * dot / n;
         }
@@ -92,15 +124,17 @@ extern "C" __global__ void gated_backward(const float* __restrict__ dy, const fl
         operand_t* out_scale = d_over_scale + row * 2 * ffn;
         for (int c = lane; c < ffn; c += WARP)
         {
+            float gate = g[c] * gate_factor, up = u[c] * up_factor;
+            float activated = activate(relu_squared, gate);
             float dm = dyr[c];
             if (normalize)
             {
-                part[c] += dyr[c] * h[c] * inverse;
-                dm = (inverse * weight[c] * dyr[c]) - (correction * h[c]);
+                float h = activated * up;
+                part[c] += dyr[c] * h * inverse;
+                dm = (inverse * weight[c] * dyr[c]) - (correction * h);
             }
-            float gate = g[c];
-            float d_gate = dm * u[c] * activation_derivative(relu_squared, gate);
-            float d_up = dm * activate(relu_squared, gate);
+            float d_gate = dm * up * activation_derivative(relu_squared, gate);
+            float d_up = dm * activated;
             out_gamma[c] = to_operand(d_gate * gamma_gate);
             out_gamma[ffn + c] = to_operand(d_up * gamma_up);
             out_scale[c] = to_operand(scales ? d_gate * inverse_scale : d_gate);
