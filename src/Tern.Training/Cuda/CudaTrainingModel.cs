@@ -25,9 +25,13 @@ public sealed class CudaTrainingModel : IDisposable
     private const int EmbeddingSite = 0, AttentionSite = 1, FfnSite = 2;
     private const int Threads = 256, WarpsPerBlock = Threads / 32;
 
-    /// <summary>Rows one warp takes in the norm backward kernels: fewer warps mean fewer partial rows of the norm
-    /// weights' gradients to add up; more keep the GPU busier.</summary>
-    private const int RowsPerWarp = 8;
+    /// <summary>Rows one block takes in the backward row kernels, one after another: each block leaves one row of
+    /// partial sums of a norm weight's gradient, so more rows per block mean fewer partials to add up, fewer blocks
+    /// to keep the GPU busy.</summary>
+    private const int RowsPerBlock = 4;
+
+    /// <summary>The most columns one thread of a row kernel holds (ROW_VALUES in common.cuh).</summary>
+    private const int RowValues = 8;
 
     /// <summary>Logits per chunk of the head (float32): 1 GiB.</summary>
     private const long LogitBudget = 1L << 28;
@@ -86,6 +90,8 @@ public sealed class CudaTrainingModel : IDisposable
             int d = _shape.Dim, q = _shape.QueryDim, f = _shape.FfnDim, v = _shape.VocabularySize;
             long headMajor = (long)batchCapacity * _shape.Heads * _shape.Context * _shape.HeadDim;
             long widest = Math.Max(Math.Max(d, 2L * f), QkvWidth);
+            if (rows * widest > int.MaxValue)
+                throw new NotSupportedException($"a batch of {rows} positions × {widest} values per row is more than the CUDA trainer's kernels index (2³¹); use a smaller --batch");
 
             Parameters = Floats(layout.Count);
             Gradients = Floats(layout.Count);
@@ -117,7 +123,9 @@ public sealed class CudaTrainingModel : IDisposable
             _dx = Floats(rows * d);
             _dHeadIn = Floats(rows * d);
             _dWide = Floats(rows * Math.Max(Math.Max(d, q), f));
-            _partials = Floats(Warps(rows) * Math.Max(Math.Max(d, q), f));
+            _partials = Floats(RowBlocks(rows) * Math.Max(Math.Max(d, q), f));
+            if (Math.Max(Math.Max(d, q), f) > RowValues * 1024)
+                throw new NotSupportedException($"the CUDA trainer's row kernels take rows of up to {RowValues * 1024} values");
             _gradientTimesGamma = Operands(rows * widest, operandBytes);
             _gradientOverScale = Operands(rows * widest, operandBytes);
             _dOut = Operands(headMajor, operandBytes);
@@ -411,7 +419,7 @@ public sealed class CudaTrainingModel : IDisposable
                 arguments.Add(a.FfnSubRms.Pointer);
                 arguments.Add(a.DownIn.Pointer);
                 arguments.Add(a.DownInScales.Pointer);
-                _kernels.GatedForward.Launch(Dim3.Covering(rows, WarpsPerBlock), Threads, 0, null, ref arguments);
+                _kernels.GatedForward.Launch(rows, RowThreads(f), 0, null, ref arguments);
             }
 
             Mark("down product");
@@ -471,7 +479,7 @@ public sealed class CudaTrainingModel : IDisposable
         arguments.Add(reciprocalRms);
         arguments.Add(output);
         arguments.Add(scales);
-        _kernels.RmsNormQuantize.Launch(Dim3.Covering(rows, WarpsPerBlock), Threads, 0, null, ref arguments);
+        _kernels.RmsNormQuantize.Launch(rows, RowThreads(width), 0, null, ref arguments);
     }
 
     private void ResidualAdd(DeviceBuffer<float> residual, ParameterTensor projection, DeviceBuffer<float> scales, ulong key,
@@ -574,11 +582,11 @@ public sealed class CudaTrainingModel : IDisposable
                 arguments.Add(GammasOrNull);
                 arguments.Add(Index(p.Gate));
                 arguments.Add(ScalesOrNull(a.FfnInScales));
-                arguments.Add(RowsPerWarp);
+                arguments.Add(RowsPerBlock);
                 arguments.Add(_gradientTimesGamma.Pointer);
                 arguments.Add(_gradientOverScale.Pointer);
                 arguments.Add(_partials.Pointer);
-                _kernels.GatedBackward.Launch(Dim3.Covering(Warps(rows), WarpsPerBlock), Threads, 0, null, ref arguments);
+                _kernels.GatedBackward.Launch((int)RowBlocks(rows), RowThreads(f), 0, null, ref arguments);
             }
 
             if (sub)
@@ -608,10 +616,10 @@ public sealed class CudaTrainingModel : IDisposable
                 arguments.Add(t);
                 arguments.Add(heads);
                 arguments.Add(hd);
-                arguments.Add(RowsPerWarp);
+                arguments.Add(RowsPerBlock);
                 arguments.Add(_dOut.Pointer);
                 arguments.Add(_partials.Pointer);
-                _kernels.AttentionOutputGradient.Launch(Dim3.Covering(Warps(rows), WarpsPerBlock), Threads, 0, null, ref arguments);
+                _kernels.AttentionOutputGradient.Launch((int)RowBlocks(rows), RowThreads(q), 0, null, ref arguments);
             }
 
             if (sub)
@@ -713,25 +721,29 @@ public sealed class CudaTrainingModel : IDisposable
         arguments.Add(dy.Pointer);
         arguments.Add(rows);
         arguments.Add(d);
-        arguments.Add(RowsPerWarp);
+        arguments.Add(RowsPerBlock);
         arguments.Add(accumulate ? 1 : 0);
         arguments.Add(_dx.Pointer);
         arguments.Add(_partials.Pointer);
-        _kernels.RmsNormBackward.Launch(Dim3.Covering(Warps(rows), WarpsPerBlock), Threads, 0, null, ref arguments);
+        _kernels.RmsNormBackward.Launch((int)RowBlocks(rows), RowThreads(d), 0, null, ref arguments);
         ReducePartials(rows, d, norm);
     }
 
     private void ReducePartials(int rows, int width, ParameterTensor norm)
     {
         Mark("reduce partials");
-        _kernels.ReducePartials.Launch(Dim3.Covering(width, 32), Threads, 0, null, _partials.Pointer, (int)Warps(rows), width, Gradients.At(norm.Offset));
+        _kernels.ReducePartials.Launch(Dim3.Covering(width, 32), 1024, 0, null, _partials.Pointer, (int)RowBlocks(rows), width, Gradients.At(norm.Offset));
     }
 
     // ---- helpers ----
 
     internal void Mark(string phase) => PhaseMarker?.Invoke(phase);
 
-    private static long Warps(long rows) => (rows + RowsPerWarp - 1) / RowsPerWarp;
+    private static long RowBlocks(long rows) => (rows + RowsPerBlock - 1) / RowsPerBlock;
+
+    /// <summary>The block of a row kernel over rows of <paramref name="width"/>: a whole number of warps, each thread
+    /// holding at most <see cref="RowValues"/> columns.</summary>
+    private static int RowThreads(int width) => Math.Clamp(((width + RowValues - 1) / RowValues + 31) / 32 * 32, 32, 1024);
 
     private DevicePointer GammasOrNull => _shape.Quantized ? _gammas.Pointer : DevicePointer.Null;
 

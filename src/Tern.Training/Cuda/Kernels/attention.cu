@@ -16,23 +16,24 @@ extern "C" __global__ void rope_permute_forward(const float* __restrict__ qkv, i
     const float* __restrict__ cos_table, const float* __restrict__ sin_table, int rotate_halves,
     operand_t* __restrict__ q_out, operand_t* __restrict__ k_out, operand_t* __restrict__ v_out)
 {
+    // 32-bit index arithmetic (the host keeps every count below 2³¹): 64-bit division costs tens of instructions.
     int half = head_dim / 2;
-    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (index >= (long long)rows * heads * half)
+    int index = blockIdx.x * blockDim.x + threadIdx.x;
+    if (index >= rows * heads * half)
         return;
-    int i = (int)(index % half);
-    long long rest = index / half;
-    int h = (int)(rest % heads);
-    long long row = rest / heads;
-    int t = (int)(row % context);
-    long long b = row / context;
+    int i = index % half;
+    int rest = index / half;
+    int h = rest % heads;
+    int row = rest / heads;
+    int t = row % context;
+    int b = row / context;
     int g = h / (heads / kv_heads);
     int q_width = heads * head_dim, kv_width = kv_heads * head_dim;
-    const float* in = qkv + row * (q_width + 2 * kv_width);
+    const float* in = qkv + (long long)row * (q_width + 2 * kv_width);
     int ea, eb;
     rope_pair(i, half, rotate_halves, &ea, &eb);
     float cosine = cos_table[t * half + i], sine = sin_table[t * half + i];
-    long long o = ((b * heads + h) * context + t) * head_dim;
+    long long o = ((long long)(b * heads + h) * context + t) * head_dim;
 
     float f = bitlinear_factor(gammas, gamma_index_q, scales, row);
     float x0 = in[h * head_dim + ea] * f, x1 = in[h * head_dim + eb] * f;
@@ -78,65 +79,83 @@ extern "C" __global__ void causal_softmax(const float* __restrict__ scores, int 
 extern "C" __global__ void attention_unpermute(const float* __restrict__ head_major, int rows, int context, int heads,
     int head_dim, float* __restrict__ out)
 {
-    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    int index = blockIdx.x * blockDim.x + threadIdx.x;
     int width = heads * head_dim;
-    if (index >= (long long)rows * width)
+    if (index >= rows * width)
         return;
-    int c = (int)(index % width);
-    long long row = index / width;
+    int c = index % width;
+    int row = index / width;
     int h = c / head_dim, i = c % head_dim;
-    long long b = row / context;
-    int t = (int)(row % context);
-    out[index] = head_major[((b * heads + h) * context + t) * head_dim + i];
+    int b = row / context, t = row % context;
+    out[index] = head_major[((long long)(b * heads + h) * context + t) * head_dim + i];
 }
 
 // From the gradient of the attention's sub-norm output back to the gradient of the attention output, as head-major
-// operands dO for the backward products (with normalize off, dO is dy rearranged). A warp per row, rows_per_warp
-// rows each, with the norm weight's partial sums as in rmsnorm_backward.
+// operands dO for the backward products (with normalize off, dO is dy rearranged). A block per rows_per_block rows,
+// with the norm weight's partial sums as in rmsnorm_backward.
 extern "C" __global__ void attention_output_gradient(const float* __restrict__ dy, const float* __restrict__ attention,
     const float* __restrict__ reciprocal_rms, const float* __restrict__ weight, int normalize, int rows, int context,
-    int heads, int head_dim, int rows_per_warp, operand_t* __restrict__ d_out, float* __restrict__ partials)
+    int heads, int head_dim, int rows_per_block, operand_t* __restrict__ d_out, float* __restrict__ partials)
 {
-    long long warp = global_warp();
-    long long first = warp * rows_per_warp;
-    if (first >= rows)
-        return;
-    int lane = lane_id();
+    __shared__ float shared[32];
     int width = heads * head_dim;
-    float* part = partials + warp * width;
-    if (normalize)
+    float w[ROW_VALUES], part[ROW_VALUES];
+#pragma unroll
+    for (int k = 0; k < ROW_VALUES; k++)
     {
-        for (int c = lane; c < width; c += WARP)
-            part[c] = 0.0f;
+        int c = threadIdx.x + k * blockDim.x;
+        w[k] = normalize && c < width ? weight[c] : 0.0f;
+        part[k] = 0.0f;
     }
     float n = (float)width;
-    long long last = min(first + rows_per_warp, (long long)rows);
-    for (long long row = first; row < last; row++)
+    int first = blockIdx.x * rows_per_block;
+    int last = min(first + rows_per_block, rows);
+    for (int row = first; row < last; row++)
     {
-        const float* xr = attention + row * width;
-        const float* dyr = dy + row * width;
-        long long b = row / context;
-        int t = (int)(row % context);
+        const float* xr = attention + (long long)row * width;
+        const float* dyr = dy + (long long)row * width;
+        int b = row / context, t = row % context;
+        float xv[ROW_VALUES], dv[ROW_VALUES];
+        float dot = 0.0f;
+#pragma unroll
+        for (int k = 0; k < ROW_VALUES; k++)
+        {
+            int c = threadIdx.x + k * blockDim.x;
+            xv[k] = normalize && c < width ? xr[c] : 0.0f;
+            dv[k] = c < width ? dyr[c] : 0.0f;
+            dot += xv[k] * w[k] * dv[k];
+        }
         float inverse = 1.0f, correction = 0.0f;
         if (normalize)
         {
+            dot = block_sum(dot, shared);
             inverse = reciprocal_rms[row];
-            float dot = 0.0f;
-            for (int c = lane; c < width; c += WARP)
-                dot += xr[c] * weight[c] * dyr[c];
-            dot = warp_sum(dot);
             correction = inverse * inverse * inverse * dot / n;
         }
-        for (int c = lane; c < width; c += WARP)
+#pragma unroll
+        for (int k = 0; k < ROW_VALUES; k++)
         {
-            float v = dyr[c];
+            int c = threadIdx.x + k * blockDim.x;
+            if (c >= width)
+                continue;
+            float v = dv[k];
             if (normalize)
             {
-                part[c] += dyr[c] * xr[c] * inverse;
-                v = (inverse * weight[c] * dyr[c]) - (correction * xr[c]);
+                part[k] += dv[k] * xv[k] * inverse;
+                v = (inverse * w[k] * dv[k]) - (correction * xv[k]);
             }
             int h = c / head_dim, i = c % head_dim;
-            d_out[((b * heads + h) * context + t) * head_dim + i] = to_operand(v);
+            d_out[((long long)(b * heads + h) * context + t) * head_dim + i] = to_operand(v);
+        }
+    }
+    if (normalize)
+    {
+#pragma unroll
+        for (int k = 0; k < ROW_VALUES; k++)
+        {
+            int c = threadIdx.x + k * blockDim.x;
+            if (c < width)
+                partials[(long long)blockIdx.x * width + c] = part[k];
         }
     }
 }
@@ -177,15 +196,15 @@ extern "C" __global__ void rope_backward_unpermute(const float* __restrict__ dq,
 {
     int half = head_dim / 2;
     int slots = heads + 2 * kv_heads;
-    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (index >= (long long)rows * slots * half)
+    int index = blockIdx.x * blockDim.x + threadIdx.x;
+    if (index >= rows * slots * half)
         return;
-    int i = (int)(index % half);
-    long long rest = index / half;
-    int slot = (int)(rest % slots);
-    long long row = rest / slots;
-    int t = (int)(row % context);
-    long long b = row / context;
+    int i = index % half;
+    int rest = index / half;
+    int slot = rest % slots;
+    int row = rest / slots;
+    int t = row % context;
+    int b = row / context;
     int group = heads / kv_heads;
     int q_width = heads * head_dim, kv_width = kv_heads * head_dim;
     int ea, eb;
@@ -197,7 +216,7 @@ extern "C" __global__ void rope_backward_unpermute(const float* __restrict__ dq,
     {
         section = 0;
         column = slot * head_dim;
-        long long o = ((b * heads + slot) * context + t) * head_dim;
+        long long o = ((long long)(b * heads + slot) * context + t) * head_dim;
         y0 = dq[o + ea];
         y1 = dq[o + eb];
     }
@@ -209,7 +228,7 @@ extern "C" __global__ void rope_backward_unpermute(const float* __restrict__ dq,
         const float* source = section == 1 ? dk : dv;
         for (int h = g * group; h < (g + 1) * group; h++)
         {
-            long long o = ((b * heads + h) * context + t) * head_dim;
+            long long o = ((long long)(b * heads + h) * context + t) * head_dim;
             y0 += source[o + ea];
             y1 += source[o + eb];
         }
@@ -223,7 +242,7 @@ extern "C" __global__ void rope_backward_unpermute(const float* __restrict__ dq,
     }
     float gamma = gammas ? gammas[gamma_index_q + section] : 1.0f;
     float inverse_scale = scales ? 1.0f / scales[row] : 1.0f;
-    long long base = row * (q_width + 2 * kv_width) + column;
+    long long base = (long long)row * (q_width + 2 * kv_width) + column;
     d_gamma[base + ea] = to_operand(y0 * gamma);
     d_gamma[base + eb] = to_operand(y1 * gamma);
     d_over_scale[base + ea] = to_operand(scales ? y0 * inverse_scale : y0);

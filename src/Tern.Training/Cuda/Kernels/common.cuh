@@ -49,7 +49,40 @@ __device__ __forceinline__ double warp_sum_double(double v)
     return v;
 }
 
-// The global warp index and lane of a row kernel's thread.
+// Row kernels that give a block one row (or a few, one after another): thread k holds columns k, k + blockDim, …, at
+// most ROW_VALUES of them, in registers (the loops over them are unrolled, so the arrays stay in registers); the host
+// picks blockDim so that a row fits.
+#define ROW_VALUES 8
+
+// The sum over the block, the same in every thread: warps' sums (xor butterflies), then the warps' in warp order.
+// `shared` holds 32 floats; the first barrier lets a previous call's readers finish before it is overwritten.
+__device__ __forceinline__ float block_sum(float v, float* shared)
+{
+    v = warp_sum(v);
+    __syncthreads();
+    if (threadIdx.x % WARP == 0)
+        shared[threadIdx.x / WARP] = v;
+    __syncthreads();
+    float total = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x / WARP); w++)
+        total += shared[w];
+    return total;
+}
+
+__device__ __forceinline__ float block_max(float v, float* shared)
+{
+    v = warp_max(v);
+    __syncthreads();
+    if (threadIdx.x % WARP == 0)
+        shared[threadIdx.x / WARP] = v;
+    __syncthreads();
+    float largest = shared[0];
+    for (int w = 1; w < (int)(blockDim.x / WARP); w++)
+        largest = fmaxf(largest, shared[w]);
+    return largest;
+}
+
+// The global warp index and lane of a warp-per-row kernel's thread.
 __device__ __forceinline__ long long global_warp() { return ((long long)blockIdx.x * blockDim.x + threadIdx.x) / WARP; }
 __device__ __forceinline__ int lane_id() { return threadIdx.x % WARP; }
 

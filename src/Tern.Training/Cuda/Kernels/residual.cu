@@ -5,11 +5,11 @@
 extern "C" __global__ void embedding_forward(const int* __restrict__ tokens, const float* __restrict__ embedding,
     int rows, int width, unsigned long long key, unsigned long long threshold, float keep_scale, float* __restrict__ x)
 {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= (long long)rows * width)
+    // 32-bit index arithmetic (the host keeps rows·width below 2³¹): 64-bit division costs tens of instructions.
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= rows * width)
         return;
-    long long r = i / width;
-    int c = (int)(i % width);
+    int r = i / width, c = i % width;
     x[i] = dropout(embedding[(long long)tokens[r] * width + c], key, (unsigned long long)i, threshold, keep_scale);
 }
 
@@ -18,10 +18,10 @@ extern "C" __global__ void residual_dropout_add(const float* __restrict__ residu
     int rows, int width, const float* __restrict__ gammas, int gamma_index, const float* __restrict__ scales,
     unsigned long long key, unsigned long long threshold, float keep_scale, float* __restrict__ out)
 {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= (long long)rows * width)
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= rows * width)
         return;
-    long long r = i / width;
+    int r = i / width;
     float y = raw[i] * bitlinear_factor(gammas, gamma_index, scales, r);
     out[i] = residual[i] + dropout(y, key, (unsigned long long)i, threshold, keep_scale);
 }
@@ -33,10 +33,10 @@ extern "C" __global__ void projection_gradient(const float* __restrict__ dx, int
     int gamma_index, const float* __restrict__ scales, operand_t* __restrict__ dy_gamma,
     operand_t* __restrict__ dy_over_scale)
 {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= (long long)rows * width)
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= rows * width)
         return;
-    long long r = i / width;
+    int r = i / width;
     float dy = dropout(dx[i], key, (unsigned long long)i, threshold, keep_scale);
     float gamma = gammas ? gammas[gamma_index] : 1.0f;
     dy_gamma[i] = to_operand(dy * gamma);
