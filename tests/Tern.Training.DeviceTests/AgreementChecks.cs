@@ -56,6 +56,67 @@ internal static class AgreementChecks
         }
     }
 
+    /// <summary>The flash attention kernels against the batched products around the softmax kernel, both in bfloat16,
+    /// on the same model: a check of the flash kernels alone (ragged last tiles, grouped key/value heads, dropout).</summary>
+    public static void RunFlash(DeviceCheckRunner runner, CudaContext context, KernelCompiler compiler, int seed)
+    {
+        var bitnet = new ModelShape
+        {
+            Architecture = TrainingArchitecture.BitNetB158, VocabularySize = 300, Dim = 256, Layers = 2, Heads = 4, KvHeads = 2,
+            FfnDim = 512, Context = 200, Quantized = false,
+        };
+        var llama = new ModelShape
+        {
+            Architecture = TrainingArchitecture.Llama, VocabularySize = 300, Dim = 128, Layers = 2, Heads = 8, KvHeads = 8,
+            FfnDim = 256, Context = 64, Quantized = false,
+        };
+        foreach (var (shape, batch) in new[] { (bitnet, 3), (llama, 4), (bitnet with { Dim = 128, Heads = 8, KvHeads = 4, Context = 130 }, 2) })
+        {
+            runner.Run($"bf16 flash attention vs batched products: {shape.Architecture.GgufName()} hd {shape.HeadDim} H{shape.Heads}/{shape.KeyValueHeads} T{shape.Context} B{batch}",
+                () => FlashVersusProducts(context, compiler, shape, batch, seed));
+        }
+    }
+
+    private static string FlashVersusProducts(CudaContext context, KernelCompiler compiler, ModelShape shape, int batch, int seed)
+    {
+        var layout = new ParameterLayout(shape);
+        var initial = new float[layout.Count];
+        ParameterInitializer.Initialize(layout, initial, (ulong)seed);
+        var random = new Random(seed);
+        int positions = batch * shape.Context;
+        var tokens = Enumerable.Range(0, positions).Select(_ => random.Next(shape.VocabularySize)).ToArray();
+        var targets = Enumerable.Range(0, positions).Select(_ => random.Next(shape.VocabularySize)).ToArray();
+        (float[] Logits, double Loss, float[] Gradients) Step(bool flash)
+        {
+            using var model = new CudaTrainingModel(context, layout, batch, CudaTrainingPrecision.BFloat16, compiler, flash) { DropoutProbability = 0.1 };
+            Expect(model.FlashAttention == flash, "the model did not take the attention path asked for");
+            model.UploadParameters(initial);
+            var logits = new float[positions * shape.VocabularySize];
+            model.ComputeLogits(tokens, batch, logits);
+            double loss = model.ForwardBackward(tokens, targets, batch, 99);
+            var gradients = new float[layout.Count];
+            model.DownloadGradients(gradients);
+            return (logits, loss, gradients);
+        }
+
+        var flash = Step(true);
+        var products = Step(false);
+        double logitsDifference = StepComparison.Relative(flash.Logits, products.Logits);
+        double worst = 0;
+        string worstName = "";
+        foreach (var tensor in layout.Tensors)
+        {
+            double r = StepComparison.Relative(tensor.Slice(flash.Gradients), tensor.Slice(products.Gradients));
+            if (double.IsNaN(r) || r >= worst)
+                (worst, worstName) = (r, tensor.Name);
+        }
+
+        string detail = string.Create(CultureInfo.InvariantCulture,
+            $"logits {logitsDifference:E1}, loss {Math.Abs(flash.Loss - products.Loss) / products.Loss:E1}, gradients ≤ {worst:E1} ({worstName})");
+        Expect(logitsDifference <= 1e-2 && worst <= 3e-2 && Math.Abs(flash.Loss - products.Loss) <= 1e-3 * products.Loss, detail);
+        return detail;
+    }
+
     private static string Name(CudaTrainingPrecision precision) => precision == CudaTrainingPrecision.Float32 ? "float32" : "bf16";
 
     private static string Fixture(CudaContext context, KernelCompiler compiler, WorkerPool pool, CudaTrainingPrecision precision, string file)

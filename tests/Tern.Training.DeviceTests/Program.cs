@@ -24,6 +24,7 @@ using (context)
     var compiler = new KernelCompiler(context);
     if (!options.OnlyBench)
     {
+        AgreementChecks.RunFlash(runner, context, compiler, options.Seed);
         AgreementChecks.Run(runner, context, compiler, options.Seed);
         if (options.CorpusPath is { } corpus)
             runner.Run("training on " + Path.GetFileName(corpus) + ": the loss falls", () => TrainingRunCheck.Run(context, compiler, corpus));

@@ -14,7 +14,7 @@ internal sealed class CudaLayerActivations : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public CudaLayerActivations(CudaContext context, ModelShape shape, int batch, int operandBytes)
+    public CudaLayerActivations(CudaContext context, ModelShape shape, int batch, int operandBytes, bool flashAttention)
     {
         long rows = (long)batch * shape.Context, d = shape.Dim, q = shape.QueryDim, f = shape.FfnDim;
         long headMajor = (long)batch * shape.Heads * shape.Context * shape.HeadDim;
@@ -28,7 +28,8 @@ internal sealed class CudaLayerActivations : IDisposable
         Query = Operands(headMajor);
         Key = Operands(headMajor);
         Value = Operands(headMajor);
-        Probabilities = Operands((long)batch * shape.Heads * shape.Context * shape.Context);
+        Probabilities = Operands(flashAttention ? 1 : (long)batch * shape.Heads * shape.Context * shape.Context);
+        LogSumExp = Floats(flashAttention ? (long)batch * shape.Heads * shape.Context : 1);
         Attention = Floats(rows * q);
         AttentionSubRms = Floats(sub ? rows : 1);
         OutputIn = Operands(rows * q);
@@ -52,8 +53,13 @@ internal sealed class CudaLayerActivations : IDisposable
     public OperandBuffer Key { get; }
     public OperandBuffer Value { get; }
 
-    /// <summary>[batch, H, T, T], zero above the diagonal; the backward pass overwrites them with the score gradients.</summary>
+    /// <summary>[batch, H, T, T], zero above the diagonal; the backward pass overwrites them with the score gradients.
+    /// Only without flash attention.</summary>
     public OperandBuffer Probabilities { get; }
+
+    /// <summary>With flash attention: each query's log Σ exp(scaled scores), [batch, H, T], from which the backward
+    /// pass recomputes the probabilities.</summary>
+    public DeviceBuffer<float> LogSumExp { get; }
 
     /// <summary>The attention output before the sub-norm, rows [batch·T, H·hd].</summary>
     public DeviceBuffer<float> Attention { get; }

@@ -11,7 +11,10 @@ namespace Tern.Training.Cuda;
 /// </summary>
 internal sealed class CudaTrainingKernels : IDisposable
 {
-    private static readonly string[] SourceFiles = ["common.cuh", "norms.cu", "residual.cu", "attention.cu", "feedforward.cu", "head.cu", "optimizer.cu"];
+    private static readonly string[] SourceFiles = ["common.cuh", "norms.cu", "residual.cu", "attention.cu", "attention_flash.cu", "feedforward.cu", "head.cu", "optimizer.cu"];
+
+    /// <summary>The head sizes attention_flash.cu is instantiated for.</summary>
+    public static readonly int[] FlashHeadSizes = [16, 32, 64];
 
     private readonly CudaModule _module;
 
@@ -28,6 +31,9 @@ internal sealed class CudaTrainingKernels : IDisposable
         {
             Defines = precision == CudaTrainingPrecision.Float32 ? ["OPERAND_FLOAT32"] : [],
             ExtraOptions = ["--fmad=false"],
+            // Line information off: NVRTC 11.8 crashes compiling template instantiations with -lineinfo, and nothing
+            // here needs it at run time.
+            LineInfo = false,
         };
         _module = compiler.Compile(KernelSource.FromText("tern_training.cu", text.ToString()), options);
         RmsNormQuantize = _module.GetKernel("rmsnorm_quantize");
@@ -52,6 +58,7 @@ internal sealed class CudaTrainingKernels : IDisposable
         WeightOperands = _module.GetKernel("weight_operands");
         GradientNorm = _module.GetKernel("gradient_norm");
         AdamW = _module.GetKernel("adamw");
+        AttentionRowDot = _module.GetKernel("attention_row_dot");
     }
 
     /// <summary>Whether the binary came from the disk cache (NVRTC did not run).</summary>
@@ -79,6 +86,11 @@ internal sealed class CudaTrainingKernels : IDisposable
     public CudaKernel WeightOperands { get; }
     public CudaKernel GradientNorm { get; }
     public CudaKernel AdamW { get; }
+    public CudaKernel AttentionRowDot { get; }
+
+    /// <summary>flash_forward_HD, flash_backward_keys_HD, flash_backward_queries_HD for head size <paramref name="headDim"/>.</summary>
+    public (CudaKernel Forward, CudaKernel BackwardKeys, CudaKernel BackwardQueries) Flash(int headDim) =>
+        (_module.GetKernel($"flash_forward_{headDim}"), _module.GetKernel($"flash_backward_keys_{headDim}"), _module.GetKernel($"flash_backward_queries_{headDim}"));
 
     public void Dispose() => _module.Dispose();
 }

@@ -49,7 +49,7 @@ public sealed class CudaTrainingModel : IDisposable
     private readonly DeviceBuffer<float>[] _residual;
     private readonly DeviceBuffer<float> _finalRms;
     private readonly OperandBuffer _headIn;
-    private readonly DeviceBuffer<float> _qkvRaw, _scores, _headsOut, _dKeyHeads, _dValueHeads, _projectionRaw;
+    private readonly DeviceBuffer<float> _qkvRaw, _scores, _rowDots, _headsOut, _dKeyHeads, _dValueHeads, _projectionRaw;
     private readonly DeviceBuffer<float> _dx, _dHeadIn, _dWide, _partials;
     private readonly OperandBuffer _gradientTimesGamma, _gradientOverScale, _dOut;
     private readonly DeviceBuffer<float> _logits;
@@ -67,6 +67,14 @@ public sealed class CudaTrainingModel : IDisposable
     /// <param name="compiler">Compiles the kernels (null: a compiler with the default disk cache).</param>
     public CudaTrainingModel(CudaContext context, ParameterLayout layout, int batchCapacity,
         CudaTrainingPrecision precision = CudaTrainingPrecision.BFloat16, KernelCompiler? compiler = null)
+        : this(context, layout, batchCapacity, precision, compiler, flashAttention: null)
+    {
+    }
+
+    /// <param name="flashAttention">Attention by the flash kernels (bfloat16 only, head sizes 16, 32, 64) or by batched
+    /// products around a softmax kernel; null picks flash where it can. The device checks compare the two.</param>
+    internal CudaTrainingModel(CudaContext context, ParameterLayout layout, int batchCapacity,
+        CudaTrainingPrecision precision, KernelCompiler? compiler, bool? flashAttention)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(layout);
@@ -79,6 +87,11 @@ public sealed class CudaTrainingModel : IDisposable
         for (int i = 0; i < layout.Tensors.Count; i++)
             _tensorIndex.Add(layout.Tensors[i].Name, i);
         CheckAdjacent(layout);
+        bool flashPossible = precision == CudaTrainingPrecision.BFloat16 && CudaTrainingKernels.FlashHeadSizes.Contains(_shape.HeadDim)
+            && (long)batchCapacity * _shape.Heads <= ushort.MaxValue;
+        if (flashAttention == true && !flashPossible)
+            throw new NotSupportedException($"flash attention needs bfloat16 products and a head size of {string.Join(", ", CudaTrainingKernels.FlashHeadSizes)}");
+        FlashAttention = flashAttention ?? flashPossible;
 
         try
         {
@@ -107,7 +120,7 @@ public sealed class CudaTrainingModel : IDisposable
 
             _layers = new CudaLayerActivations[_shape.Layers];
             for (int l = 0; l < _layers.Length; l++)
-                _layers[l] = Own(new CudaLayerActivations(context, _shape, batchCapacity, operandBytes));
+                _layers[l] = Own(new CudaLayerActivations(context, _shape, batchCapacity, operandBytes, FlashAttention));
             _residual = new DeviceBuffer<float>[_shape.Layers + 1];
             for (int l = 0; l <= _shape.Layers; l++)
                 _residual[l] = Floats(rows * d);
@@ -115,7 +128,8 @@ public sealed class CudaTrainingModel : IDisposable
             _headIn = Operands(rows * d, operandBytes);
 
             _qkvRaw = Floats(rows * QkvWidth);
-            _scores = Floats((long)batchCapacity * _shape.Heads * _shape.Context * _shape.Context);
+            _scores = Floats(FlashAttention ? 1 : (long)batchCapacity * _shape.Heads * _shape.Context * _shape.Context);
+            _rowDots = Floats(FlashAttention ? (long)batchCapacity * _shape.Heads * _shape.Context : 1);
             _headsOut = Floats(headMajor);
             _dKeyHeads = Floats(headMajor);
             _dValueHeads = Floats(headMajor);
@@ -159,6 +173,9 @@ public sealed class CudaTrainingModel : IDisposable
     public int BatchCapacity { get; }
 
     public CudaTrainingPrecision Precision { get; }
+
+    /// <summary>Whether attention runs in the flash kernels (attention_flash.cu) rather than as batched products.</summary>
+    public bool FlashAttention { get; }
 
     /// <summary>Dropout probability during <see cref="ForwardBackward"/> (never during evaluation).</summary>
     public double DropoutProbability { get; set; }
@@ -374,22 +391,40 @@ public sealed class CudaTrainingModel : IDisposable
             }
 
             int matrices = batch * heads;
-            Mark("scores product");
-            BatchedGemm(matrices, t, t, hd, a.Query.Pointer, false, headMajor, a.Key.Pointer, true, headMajor, _scores.Pointer, square, _attentionScale);
-            Mark("softmax");
+            if (FlashAttention)
             {
+                Mark("flash attention");
                 var arguments = new KernelArguments();
-                arguments.Add(_scores.Pointer);
+                arguments.Add(a.Query.Pointer);
+                arguments.Add(a.Key.Pointer);
+                arguments.Add(a.Value.Pointer);
                 arguments.Add(t);
-                arguments.Add((long)matrices * t);
-                arguments.Add(a.Probabilities.Pointer);
-                _kernels.CausalSoftmax.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
+                arguments.Add(heads);
+                arguments.Add(_attentionScale);
+                arguments.Add(a.Attention.Pointer);
+                arguments.Add(a.LogSumExp.Pointer);
+                _kernels.Flash(hd).Forward.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref arguments);
+            }
+            else
+            {
+                Mark("scores product");
+                BatchedGemm(matrices, t, t, hd, a.Query.Pointer, false, headMajor, a.Key.Pointer, true, headMajor, _scores.Pointer, square, _attentionScale);
+                Mark("softmax");
+                {
+                    var arguments = new KernelArguments();
+                    arguments.Add(_scores.Pointer);
+                    arguments.Add(t);
+                    arguments.Add((long)matrices * t);
+                    arguments.Add(a.Probabilities.Pointer);
+                    _kernels.CausalSoftmax.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
+                }
+
+                Mark("values product");
+                BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Value.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
+                Mark("unpermute");
+                _kernels.AttentionUnpermute.Launch(Dim3.Covering((long)rows * q, Threads), Threads, 0, null, _headsOut.Pointer, rows, t, heads, hd, a.Attention.Pointer);
             }
 
-            Mark("values product");
-            BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Value.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
-            Mark("unpermute");
-            _kernels.AttentionUnpermute.Launch(Dim3.Covering((long)rows * q, Threads), Threads, 0, null, _headsOut.Pointer, rows, t, heads, hd, a.Attention.Pointer);
             Mark("norm+quantize");
             NormQuantize(a.Attention.Pointer, sub ? Parameters.At(p.AttentionSubNorm!.Offset) : DevicePointer.Null, rows, q, normalize: sub, quantized,
                 a.AttentionSubRms.Pointer, a.OutputIn.Pointer, a.OutputInScales.Pointer);
@@ -624,27 +659,61 @@ public sealed class CudaTrainingModel : IDisposable
 
             if (sub)
                 ReducePartials(rows, q, p.AttentionSubNorm!);
-            Mark("dP product");
-            BatchedGemm(matrices, t, t, hd, _dOut.Pointer, false, headMajor, a.Value.Pointer, true, headMajor, _scores.Pointer, square);
-            Mark("dV product");
-            BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, _dOut.Pointer, false, headMajor, _dValueHeads.Pointer, headMajor);
-            Mark("softmax backward");
+            if (FlashAttention)
             {
-                var arguments = new KernelArguments();
-                arguments.Add(a.Probabilities.Pointer);
-                arguments.Add(_scores.Pointer);
-                arguments.Add(t);
-                arguments.Add((long)matrices * t);
-                arguments.Add(_attentionScale);
-                arguments.Add(a.Probabilities.Pointer);
-                _kernels.SoftmaxBackward.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
+                Mark("flash attention backward");
+                _kernels.AttentionRowDot.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null,
+                    _dOut.Pointer, a.Attention.Pointer, matrices * t, t, heads, hd, _rowDots.Pointer);
+                var (_, backwardKeys, backwardQueries) = _kernels.Flash(hd);
+                var keys = new KernelArguments();
+                keys.Add(a.Query.Pointer);
+                keys.Add(a.Key.Pointer);
+                keys.Add(a.Value.Pointer);
+                keys.Add(_dOut.Pointer);
+                keys.Add(a.LogSumExp.Pointer);
+                keys.Add(_rowDots.Pointer);
+                keys.Add(t);
+                keys.Add(_attentionScale);
+                keys.Add(_dKeyHeads.Pointer);
+                keys.Add(_dValueHeads.Pointer);
+                backwardKeys.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref keys);
+                var queries = new KernelArguments();
+                queries.Add(a.Query.Pointer);
+                queries.Add(a.Key.Pointer);
+                queries.Add(a.Value.Pointer);
+                queries.Add(_dOut.Pointer);
+                queries.Add(a.LogSumExp.Pointer);
+                queries.Add(_rowDots.Pointer);
+                queries.Add(t);
+                queries.Add(_attentionScale);
+                queries.Add(_headsOut.Pointer);
+                backwardQueries.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref queries);
+            }
+            else
+            {
+                Mark("dP product");
+                BatchedGemm(matrices, t, t, hd, _dOut.Pointer, false, headMajor, a.Value.Pointer, true, headMajor, _scores.Pointer, square);
+                Mark("dV product");
+                BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, _dOut.Pointer, false, headMajor, _dValueHeads.Pointer, headMajor);
+                Mark("softmax backward");
+                {
+                    var arguments = new KernelArguments();
+                    arguments.Add(a.Probabilities.Pointer);
+                    arguments.Add(_scores.Pointer);
+                    arguments.Add(t);
+                    arguments.Add((long)matrices * t);
+                    arguments.Add(_attentionScale);
+                    arguments.Add(a.Probabilities.Pointer);
+                    _kernels.SoftmaxBackward.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
+                }
+
+                // The probabilities' buffer now holds dS.
+                Mark("dQ product");
+                BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Key.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
+                Mark("dK product");
+                BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, a.Query.Pointer, false, headMajor, _dKeyHeads.Pointer, headMajor);
             }
 
-            // The probabilities' buffer now holds dS.
-            Mark("dQ product");
-            BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Key.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
-            Mark("dK product");
-            BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, a.Query.Pointer, false, headMajor, _dKeyHeads.Pointer, headMajor);
             Mark("rope backward");
             {
                 var arguments = new KernelArguments();
@@ -738,6 +807,11 @@ public sealed class CudaTrainingModel : IDisposable
     // ---- helpers ----
 
     internal void Mark(string phase) => PhaseMarker?.Invoke(phase);
+
+    private const int FlashThreads = 128;
+
+    /// <summary>Tiles of 64 queries (or keys) that cover <paramref name="context"/> positions.</summary>
+    private static int FlashTiles(int context) => (context + 63) / 64;
 
     private static long RowBlocks(long rows) => (rows + RowsPerBlock - 1) / RowsPerBlock;
 
