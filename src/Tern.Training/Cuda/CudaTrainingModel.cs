@@ -28,7 +28,7 @@ public sealed class CudaTrainingModel : IDisposable
     /// <summary>Rows one block takes in the backward row kernels, one after another: each block leaves one row of
     /// partial sums of a norm weight's gradient, so more rows per block mean fewer partials to add up, fewer blocks
     /// to keep the GPU busy.</summary>
-    private const int RowsPerBlock = 4;
+    private const int RowsPerBlock = 8;
 
     /// <summary>The most columns one thread of a row kernel holds (ROW_VALUES in common.cuh).</summary>
     private const int RowValues = 8;

@@ -28,11 +28,6 @@ __device__ __forceinline__ unsigned int bf16_bits(float v)
 
 __device__ __forceinline__ unsigned int pack_bf16(float low, float high) { return bf16_bits(low) | (bf16_bits(high) << 16); }
 
-__device__ __forceinline__ unsigned int pack_halves(unsigned short low, unsigned short high)
-{
-    return (unsigned int)low | ((unsigned int)high << 16);
-}
-
 __device__ __forceinline__ void mma_bf16(float (&c)[4], const unsigned int (&a)[4], unsigned int b0, unsigned int b1)
 {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
@@ -74,24 +69,39 @@ __device__ __forceinline__ void load_tile(unsigned short* tile, const unsigned s
     }
 }
 
-// B fragment for k-step k, n-tile n, when B[k][n] = tile[n][k] (the tile's rows are B's columns): two 32-bit loads.
+// B fragment for k-step k, n-tile n, when B[k][n] = tile[n][k] (the tile's rows are B's columns): ldmatrix reads the
+// two 8×8 blocks (columns k·16 … +7 and k·16 + 8 … +15 of rows n·8 … +7) in one instruction; threads 0–15 give the
+// rows' addresses (16-byte aligned: the row stride is (HD + 8)·2 bytes, a multiple of 16).
 template <int HD>
 __device__ __forceinline__ void b_from_rows(const unsigned short* tile, int n, int k, unsigned int* b0, unsigned int* b1)
 {
-    int g = lane_id() / 4, q = lane_id() % 4;
-    const unsigned short* row = tile + (n * 8 + g) * (HD + 8) + k * 16 + 2 * q;
-    *b0 = *(const unsigned int*)row;
-    *b1 = *(const unsigned int*)(row + 8);
+    int lane = lane_id();
+    const unsigned short* row = tile + (n * 8 + (lane & 7)) * (HD + 8) + k * 16 + ((lane >> 3) & 1) * 8;
+    unsigned int address = (unsigned int)__cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n" : "=r"(*b0), "=r"(*b1) : "r"(address));
 }
 
-// B fragment for k-step k, n-tile n, when B[k][n] = tile[k][n] (the tile's rows are B's k): four 16-bit loads.
+// B fragment for k-step k, n-tile n, when B[k][n] = tile[k][n] (the tile's rows are B's k): the transposing ldmatrix
+// reads rows k·16 … +7 and k·16 + 8 … +15, columns n·8 … +7.
 template <int HD>
 __device__ __forceinline__ void b_from_columns(const unsigned short* tile, int n, int k, unsigned int* b0, unsigned int* b1)
 {
-    int g = lane_id() / 4, q = lane_id() % 4;
-    const unsigned short* column = tile + (k * 16 + 2 * q) * (HD + 8) + n * 8 + g;
-    *b0 = pack_halves(column[0], column[HD + 8]);
-    *b1 = pack_halves(column[8 * (HD + 8)], column[9 * (HD + 8)]);
+    int lane = lane_id();
+    const unsigned short* row = tile + (k * 16 + ((lane >> 3) & 1) * 8 + (lane & 7)) * (HD + 8) + n * 8;
+    unsigned int address = (unsigned int)__cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n" : "=r"(*b0), "=r"(*b1) : "r"(address));
+}
+
+// The A fragment of rows first_row … +15, columns k·16 … +15 of a shared tile (row-major, stride HD + 8): one ldmatrix
+// of four 8×8 blocks, (rows 0–7, cols 0–7), (rows 8–15, cols 0–7), (rows 0–7, cols 8–15), (rows 8–15, cols 8–15).
+template <int HD>
+__device__ __forceinline__ void a_from_tile(const unsigned short* tile, int first_row, int k, unsigned int (&a)[4])
+{
+    int lane = lane_id();
+    const unsigned short* row = tile + (first_row + (lane & 7) + ((lane >> 3) & 1) * 8) * (HD + 8) + k * 16 + ((lane >> 4) & 1) * 8;
+    unsigned int address = (unsigned int)__cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+        : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3]) : "r"(address));
 }
 
 // The A fragments of a 16×64 float accumulator block (8 n-tiles) rounded to bf16: k-step j covers n-tiles 2j, 2j+1.
@@ -247,15 +257,18 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
 {
     __shared__ __align__(16) unsigned short queries[FLASH_TILE * (HD + 8)];
     __shared__ __align__(16) unsigned short gradients[FLASH_TILE * (HD + 8)];
+    // The block's own keys and values stay in shared memory rather than in registers as A fragments: fewer registers
+    // per thread, more warps per multiprocessor.
+    __shared__ __align__(16) unsigned short own_keys[FLASH_TILE * (HD + 8)];
+    __shared__ __align__(16) unsigned short own_values[FLASH_TILE * (HD + 8)];
     __shared__ float lse_tile[FLASH_TILE], d_tile[FLASH_TILE];
     int bh = blockIdx.y, tile = blockIdx.x;
     int warp = threadIdx.x / WARP, g = lane_id() / 4, q = lane_id() % 4;
     long long head_offset = (long long)bh * context * HD;
     int first_key = tile * FLASH_TILE + warp * 16;
 
-    unsigned int ka[HD / 16][4], va[HD / 16][4];
-    load_a_fragments<HD>(ka, k_heads + head_offset, first_key, context);
-    load_a_fragments<HD>(va, v_heads + head_offset, first_key, context);
+    load_tile<HD>(own_keys, k_heads + head_offset, tile * FLASH_TILE, context);
+    load_tile<HD>(own_values, v_heads + head_offset, tile * FLASH_TILE, context);
     float dk_acc[HD / 8][4], dv_acc[HD / 8][4];
 #pragma unroll
     for (int n = 0; n < HD / 8; n++)
@@ -288,11 +301,13 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
 #pragma unroll
             for (int k = 0; k < HD / 16; k++)
             {
-                unsigned int b0, b1;
+                unsigned int a[4], b0, b1;
+                a_from_tile<HD>(own_keys, warp * 16, k, a);
                 b_from_rows<HD>(queries, n, k, &b0, &b1);
-                mma_bf16(p[n], ka[k], b0, b1);
+                mma_bf16(p[n], a, b0, b1);
+                a_from_tile<HD>(own_values, warp * 16, k, a);
                 b_from_rows<HD>(gradients, n, k, &b0, &b1);
-                mma_bf16(dp[n], va[k], b0, b1);
+                mma_bf16(dp[n], a, b0, b1);
             }
 #pragma unroll
             for (int e = 0; e < 4; e++)
