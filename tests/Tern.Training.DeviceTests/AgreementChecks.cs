@@ -70,7 +70,13 @@ internal static class AgreementChecks
             Architecture = TrainingArchitecture.Llama, VocabularySize = 300, Dim = 128, Layers = 2, Heads = 8, KvHeads = 8,
             FfnDim = 256, Context = 64, Quantized = false,
         };
-        foreach (var (shape, batch) in new[] { (bitnet, 3), (llama, 4), (bitnet with { Dim = 128, Heads = 8, KvHeads = 4, Context = 130 }, 2) })
+        // Grouped heads take rope_backward_unpermute; one head per key/value head lets the flash kernels write the QKV
+        // gradient operands themselves (both RoPE pairings are covered: bitnet-b1.58 halves, llama adjacent pairs).
+        foreach (var (shape, batch) in new[]
+        {
+            (bitnet, 3), (llama, 4), (bitnet with { Dim = 128, Heads = 8, KvHeads = 4, Context = 130 }, 2),
+            (bitnet with { Dim = 128, Heads = 4, KvHeads = 4, Context = 100 }, 2),
+        })
         {
             runner.Run($"bf16 flash attention vs batched products: {shape.Architecture.GgufName()} hd {shape.HeadDim} H{shape.Heads}/{shape.KeyValueHeads} T{shape.Context} B{batch}",
                 () => FlashVersusProducts(context, compiler, shape, batch, seed));

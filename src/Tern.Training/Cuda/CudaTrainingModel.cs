@@ -589,6 +589,7 @@ public sealed class CudaTrainingModel : IDisposable
         var (threshold, keep) = DropoutParameters();
         long headMajor = (long)t * hd, square = (long)t * t;
         int matrices = batch * heads;
+        bool fusedQkvGradient = FlashAttention && _shape.KeyValueHeads == heads;
 
         NormBackward(_residual[_shape.Layers], Layout.OutputNorm, _finalRms, _dHeadIn, rows, accumulate: false);
         for (int l = _shape.Layers - 1; l >= 0; l--)
@@ -665,6 +666,12 @@ public sealed class CudaTrainingModel : IDisposable
                 _kernels.AttentionRowDot.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null,
                     _dOut.Pointer, a.Attention.Pointer, matrices * t, t, heads, hd, _rowDots.Pointer);
                 var (_, backwardKeys, backwardQueries) = _kernels.Flash(hd);
+                // Without grouped heads the kernels write the QKV gradient operands themselves (no rope_backward_unpermute).
+                var target = fusedQkvGradient
+                    ? new QkvGradientTarget(_gradientTimesGamma.Pointer, _gradientOverScale.Pointer, _cos.Pointer, _sin.Pointer, GammasOrNull,
+                        ScalesOrNull(a.AttentionInScales), Index(p.Query), _shape.Architecture.RotatesHalves() ? 1 : 2, heads, t)
+                    : new QkvGradientTarget(DevicePointer.Null, DevicePointer.Null, _cos.Pointer, _sin.Pointer, DevicePointer.Null,
+                        DevicePointer.Null, 0, 0, heads, t);
                 var keys = new KernelArguments();
                 keys.Add(a.Query.Pointer);
                 keys.Add(a.Key.Pointer);
@@ -676,6 +683,7 @@ public sealed class CudaTrainingModel : IDisposable
                 keys.Add(_attentionScale);
                 keys.Add(_dKeyHeads.Pointer);
                 keys.Add(_dValueHeads.Pointer);
+                keys.Add(target);
                 backwardKeys.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref keys);
                 var queries = new KernelArguments();
                 queries.Add(a.Query.Pointer);
@@ -687,6 +695,7 @@ public sealed class CudaTrainingModel : IDisposable
                 queries.Add(t);
                 queries.Add(_attentionScale);
                 queries.Add(_headsOut.Pointer);
+                queries.Add(target);
                 backwardQueries.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref queries);
             }
             else
@@ -714,27 +723,30 @@ public sealed class CudaTrainingModel : IDisposable
                 BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, a.Query.Pointer, false, headMajor, _dKeyHeads.Pointer, headMajor);
             }
 
-            Mark("rope backward");
+            if (!fusedQkvGradient)
             {
-                var arguments = new KernelArguments();
-                arguments.Add(_headsOut.Pointer);
-                arguments.Add(_dKeyHeads.Pointer);
-                arguments.Add(_dValueHeads.Pointer);
-                arguments.Add(rows);
-                arguments.Add(t);
-                arguments.Add(heads);
-                arguments.Add(_shape.KeyValueHeads);
-                arguments.Add(hd);
-                arguments.Add(_cos.Pointer);
-                arguments.Add(_sin.Pointer);
-                arguments.Add(_shape.Architecture.RotatesHalves() ? 1 : 0);
-                arguments.Add(GammasOrNull);
-                arguments.Add(Index(p.Query));
-                arguments.Add(ScalesOrNull(a.AttentionInScales));
-                arguments.Add(_gradientTimesGamma.Pointer);
-                arguments.Add(_gradientOverScale.Pointer);
-                long threads = (long)rows * (heads + (2 * _shape.KeyValueHeads)) * (hd / 2);
-                _kernels.RopeBackwardUnpermute.Launch(Dim3.Covering(threads, Threads), Threads, 0, null, ref arguments);
+                Mark("rope backward");
+                {
+                    var arguments = new KernelArguments();
+                    arguments.Add(_headsOut.Pointer);
+                    arguments.Add(_dKeyHeads.Pointer);
+                    arguments.Add(_dValueHeads.Pointer);
+                    arguments.Add(rows);
+                    arguments.Add(t);
+                    arguments.Add(heads);
+                    arguments.Add(_shape.KeyValueHeads);
+                    arguments.Add(hd);
+                    arguments.Add(_cos.Pointer);
+                    arguments.Add(_sin.Pointer);
+                    arguments.Add(_shape.Architecture.RotatesHalves() ? 1 : 0);
+                    arguments.Add(GammasOrNull);
+                    arguments.Add(Index(p.Query));
+                    arguments.Add(ScalesOrNull(a.AttentionInScales));
+                    arguments.Add(_gradientTimesGamma.Pointer);
+                    arguments.Add(_gradientOverScale.Pointer);
+                    long threads = (long)rows * (heads + (2 * _shape.KeyValueHeads)) * (hd / 2);
+                    _kernels.RopeBackwardUnpermute.Launch(Dim3.Covering(threads, Threads), Threads, 0, null, ref arguments);
+                }
             }
 
             Mark("qkv dX product");

@@ -248,12 +248,92 @@ __device__ void flash_forward(const unsigned short* __restrict__ q_heads, const 
     }
 }
 
+// Where the backward kernels put dQ, dK and dV. Without grouped key/value heads (H = Hkv) they write straight into the
+// fused QKV product's gradient operands, as rope_backward_unpermute would: rows [batch·T, H·hd | H·hd | H·hd], the RoPE
+// rotation undone (a thread holds both elements of each pair: columns i and i + hd/2 sit in n-tiles n and n + hd/16
+// of the same thread, 2i and 2i + 1 in one tile), then d·γ and d/s as bf16, two columns per 32-bit store. With
+// grouped heads (d_gamma null) they write float32 head-major for rope_backward_unpermute to sum the group.
+struct QkvGradientTarget
+{
+    unsigned short* d_gamma;
+    unsigned short* d_over_scale;
+    const float* cos_table;
+    const float* sin_table;
+    const float* gammas;
+    const float* scales;
+    int gamma_index_q;
+    int rope_mode;   // 0: none, 1: (i, i + hd/2) pairs, 2: (2i, 2i + 1) pairs
+    int heads;
+    int context;
+};
+
+// Row r (0: g, 1: g + 8) of a warp's 16-row accumulator block, times factor, as the gradient of section `section`
+// (0 q, 1 k, 2 v) of head h at position t of sequence b.
+template <int HD>
+__device__ __forceinline__ void write_qkv_gradient(const float (&acc)[HD / 8][4], int r, float factor, const QkvGradientTarget& target,
+    int section, int b, int h, int t)
+{
+    int q = lane_id() % 4;
+    const int half = HD / 2;
+    float v[HD / 8][2];
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+    {
+        v[n][0] = acc[n][2 * r] * factor;
+        v[n][1] = acc[n][2 * r + 1] * factor;
+    }
+    int mode = section < 2 ? target.rope_mode : 0;
+    if (mode == 1)
+    {
+#pragma unroll
+        for (int n = 0; n < HD / 16; n++)
+        {
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+            {
+                int i = n * 8 + 2 * q + e;
+                float cosine = target.cos_table[t * half + i], sine = -target.sin_table[t * half + i];
+                float x0 = v[n][e], x1 = v[n + HD / 16][e];
+                v[n][e] = (x0 * cosine) - (x1 * sine);
+                v[n + HD / 16][e] = (x0 * sine) + (x1 * cosine);
+            }
+        }
+    }
+    else if (mode == 2)
+    {
+#pragma unroll
+        for (int n = 0; n < HD / 8; n++)
+        {
+            int i = n * 4 + q;
+            float cosine = target.cos_table[t * half + i], sine = -target.sin_table[t * half + i];
+            float x0 = v[n][0], x1 = v[n][1];
+            v[n][0] = (x0 * cosine) - (x1 * sine);
+            v[n][1] = (x0 * sine) + (x1 * cosine);
+        }
+    }
+    int q_width = target.heads * HD;
+    int row = b * target.context + t;
+    float gamma = target.gammas ? target.gammas[target.gamma_index_q + section] : 1.0f;
+    float inverse_scale = target.scales ? 1.0f / target.scales[row] : 1.0f;
+    long long base = (long long)row * 3 * q_width + section * q_width + h * HD;
+#pragma unroll
+    for (int n = 0; n < HD / 8; n++)
+    {
+        int c = n * 8 + 2 * q;
+        *(unsigned int*)(target.d_gamma + base + c) = pack_bf16(v[n][0] * gamma, v[n][1] * gamma);
+        *(unsigned int*)(target.d_over_scale + base + c) = target.scales
+            ? pack_bf16(v[n][0] * inverse_scale, v[n][1] * inverse_scale)
+            : pack_bf16(v[n][0], v[n][1]);
+    }
+}
+
 // One block per (64-key tile, batch·head); warp w owns keys tile·64 + 16w … +15 and sums, over the query tiles at or
 // after its keys, dV = Pᵀ·dO and dK = dSᵀ·Q·scale, with dS = P ⊙ (dP − D) and dP = dO·Vᵀ; D is rowsum(dO ⊙ O).
 template <int HD>
 __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, const unsigned short* __restrict__ k_heads,
     const unsigned short* __restrict__ v_heads, const unsigned short* __restrict__ d_out, const float* __restrict__ log_sum_exp,
-    const float* __restrict__ d_dot, int context, float scale, float* __restrict__ dk, float* __restrict__ dv)
+    const float* __restrict__ d_dot, int context, float scale, float* __restrict__ dk, float* __restrict__ dv,
+    QkvGradientTarget target)
 {
     __shared__ __align__(16) unsigned short queries[FLASH_TILE * (HD + 8)];
     __shared__ __align__(16) unsigned short gradients[FLASH_TILE * (HD + 8)];
@@ -345,6 +425,12 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
         int key = first_key + g + 8 * r;
         if (key >= context)
             continue;
+        if (target.d_gamma)
+        {
+            write_qkv_gradient<HD>(dk_acc, r, scale, target, 1, bh / target.heads, bh % target.heads, key);
+            write_qkv_gradient<HD>(dv_acc, r, 1.0f, target, 2, bh / target.heads, bh % target.heads, key);
+            continue;
+        }
         float* dk_row = dk + head_offset + (long long)key * HD;
         float* dv_row = dv + head_offset + (long long)key * HD;
 #pragma unroll
@@ -363,7 +449,7 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
 template <int HD>
 __device__ void flash_backward_queries(const unsigned short* __restrict__ q_heads, const unsigned short* __restrict__ k_heads,
     const unsigned short* __restrict__ v_heads, const unsigned short* __restrict__ d_out, const float* __restrict__ log_sum_exp,
-    const float* __restrict__ d_dot, int context, float scale, float* __restrict__ dq)
+    const float* __restrict__ d_dot, int context, float scale, float* __restrict__ dq, QkvGradientTarget target)
 {
     __shared__ __align__(16) unsigned short keys[FLASH_TILE * (HD + 8)];
     __shared__ __align__(16) unsigned short values[FLASH_TILE * (HD + 8)];
@@ -443,6 +529,11 @@ __device__ void flash_backward_queries(const unsigned short* __restrict__ q_head
         int query = first_query + g + 8 * r;
         if (query >= context)
             continue;
+        if (target.d_gamma)
+        {
+            write_qkv_gradient<HD>(dq_acc, r, scale, target, 0, bh / target.heads, bh % target.heads, query);
+            continue;
+        }
         float* dq_row = dq + head_offset + (long long)query * HD;
 #pragma unroll
         for (int n = 0; n < HD / 8; n++)
@@ -483,15 +574,16 @@ extern "C" __global__ void attention_row_dot(const unsigned short* __restrict__ 
     extern "C" __global__ void __launch_bounds__(FLASH_WARPS * WARP) flash_backward_keys_##HD(                          \
         const unsigned short* q_heads, const unsigned short* k_heads, const unsigned short* v_heads,                    \
         const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale, float* dk,  \
-        float* dv)                                                                                                     \
+        float* dv, QkvGradientTarget target)                                                                           \
     {                                                                                                                  \
-        flash_backward_keys<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dk, dv);          \
+        flash_backward_keys<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dk, dv, target);  \
     }                                                                                                                  \
     extern "C" __global__ void __launch_bounds__(FLASH_WARPS * WARP) flash_backward_queries_##HD(                       \
         const unsigned short* q_heads, const unsigned short* k_heads, const unsigned short* v_heads,                    \
-        const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale, float* dq)  \
+        const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale, float* dq,  \
+        QkvGradientTarget target)                                                                                      \
     {                                                                                                                  \
-        flash_backward_queries<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dq);           \
+        flash_backward_queries<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dq, target);   \
     }
 
 FLASH_ENTRY_POINTS(16)
