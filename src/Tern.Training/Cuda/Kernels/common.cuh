@@ -1,8 +1,8 @@
-// What every training kernel shares: the operand type of the matrix products, warp reductions and the dropout hash.
-// The C# side (CudaKernels.cs) puts this file in front of each kernel file, so no #include is needed.
+// What every training kernel shares: the operand type of the matrix products, warp and block reductions and the
+// dropout hash. CudaTrainingKernels.cs puts this file in front of the kernel files, so no #include is needed.
 //
-// Row kernels give one warp a row: lane k touches columns k, k + 32, …, so the lane that wrote an element is the one
-// that reads it back, and a warp's reductions (xor butterflies) leave the same total in every lane, in a fixed order.
+// Warp-per-row kernels (softmax, cross-entropy) let lane k touch columns k, k + 32, …; a warp's reductions (xor
+// butterflies) leave the same total in every lane, in a fixed order. Block-per-row kernels are described below.
 
 #define WARP 32
 #define FULL_MASK 0xffffffffu
