@@ -15,6 +15,9 @@ public static class TestData
     public static string SharedDataPath(params string[] parts) =>
         Path.GetFullPath(Path.Combine([RepoRoot, "..", "shared", "data", .. parts]));
 
+    /// <summary>The model the repository ships (models/), the default of `tern run` and `tern chat`.</summary>
+    public static string ShippedModelPath => Path.Combine(RepoRoot, "models", "shakespeare-bitnet-b1.58-3M.gguf");
+
     /// <summary>A fresh empty folder under the system temp folder, deleted when the returned object is disposed.</summary>
     public static TempFolder NewTempFolder() => new();
 

@@ -19,7 +19,7 @@ internal static class ChatCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = new Option<FileInfo>("--model", "-m") { Description = ShippedModel.OptionDescription };
         var system = new Option<string?>("--system-prompt", "-sys") { Description = "The system message." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Most tokens per reply.", DefaultValueFactory = _ => 256 };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Context length in tokens for the whole conversation (default: the model's, at most 4096)." };
@@ -44,7 +44,7 @@ internal static class ChatCommand
             var sampling = samplingArguments.Read(parse);
             var forced = parse.GetValue(template) is { } name ? ChatTemplate.FromName(name) : null;
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
+            using var loaded = TernModel.Load(ShippedModel.Resolve(parse.GetValue(model)), loadOptions);
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");

@@ -15,7 +15,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = new Option<FileInfo>("--model", "-m") { Description = ShippedModel.OptionDescription };
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt (special tokens such as <|begin_of_text|> are recognized).", DefaultValueFactory = _ => "" };
         var promptFile = new Option<FileInfo>("--file", "-f") { Description = "Read the prompt from a UTF-8 text file (one trailing newline is dropped)." };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
@@ -38,7 +38,7 @@ internal static class RunCommand
             var sampling = samplingArguments.Read(parse);
             string promptText = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
+            using var loaded = TernModel.Load(ShippedModel.Resolve(parse.GetValue(model)), loadOptions);
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");

@@ -47,6 +47,13 @@ internal static class TrainCommand
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (QAT: first stage only).", DefaultValueFactory = _ => 0.1 };
         var schedule = new Option<string?>("--schedule") { Description = "two-stage (QAT default) or cosine (--fp default)." };
         schedule.AcceptOnlyFromAmong("two-stage", "cosine");
+        var dropAt = new Option<double?>("--lr-drop-at") { Description = "Two-stage schedule: where the rate drops, as a fraction of the steps (0.5)." };
+        var beforeDrop = new Option<double?>("--lr-before-drop") { Description = "Two-stage schedule: the rate just before the drop, as a fraction of the peak (0.5)." };
+        var afterDrop = new Option<double?>("--lr-after-drop") { Description = "Two-stage schedule: the rate just after the drop, as a fraction of the peak (0.2)." };
+        var finalRatio = new Option<double?>("--lr-final") { Description = "The last step's rate as a fraction of the peak (two-stage 0.02, cosine 0.1)." };
+        var beta1 = new Option<double>("--beta1") { Description = "AdamW β1.", DefaultValueFactory = _ => 0.9 };
+        var beta2 = new Option<double>("--beta2") { Description = "AdamW β2.", DefaultValueFactory = _ => 0.95 };
+        var adamEps = new Option<double>("--adam-eps") { Description = "AdamW ε.", DefaultValueFactory = _ => 1e-8 };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability.", DefaultValueFactory = _ => 0.0 };
         var gradClip = new Option<double>("--grad-clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialization, batches and dropout.", DefaultValueFactory = _ => 1337UL };
@@ -66,7 +73,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a BitNet b1.58 (or full-precision) LLaMA-style model on a text file and export it to GGUF.")
         {
             data, outDir, tokenizer, arch, layers, dim, heads, kvHeads, ffn, ctx, ropeTheta, untied, batch, steps, lr, warmup,
-            weightDecay, schedule, dropout, gradClip, seed, fp, device, evalInterval, evalBatches, checkpointInterval, resume,
+            weightDecay, schedule, dropAt, beforeDrop, afterDrop, finalRatio, beta1, beta2, adamEps, dropout, gradClip, seed, fp, device, evalInterval, evalBatches, checkpointInterval, resume,
             exportType, compare, name, threads,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
@@ -99,6 +106,13 @@ internal static class TrainCommand
                 WarmupSteps = parse.GetValue(warmup),
                 WeightDecay = parse.GetValue(weightDecay),
                 TwoStageSchedule = parse.GetValue(schedule) is { } s ? s == "two-stage" : null,
+                DropAt = parse.GetValue(dropAt),
+                BeforeDrop = parse.GetValue(beforeDrop),
+                AfterDrop = parse.GetValue(afterDrop),
+                FinalRatio = parse.GetValue(finalRatio),
+                Beta1 = parse.GetValue(beta1),
+                Beta2 = parse.GetValue(beta2),
+                AdamEpsilon = parse.GetValue(adamEps),
                 Dropout = parse.GetValue(dropout),
                 GradientClip = parse.GetValue(gradClip),
                 Seed = parse.GetValue(seed),

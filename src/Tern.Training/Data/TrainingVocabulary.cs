@@ -32,6 +32,9 @@ public sealed class TrainingVocabulary
     /// <summary>Where the vocabulary came from and its size, for logs: "bytes (257 tokens)".</summary>
     public string Description { get; }
 
+    /// <summary>What reading the tokenizer had to guess or drop (TokenizerData.Warnings), for the user to see.</summary>
+    public IReadOnlyList<string> Warnings => TokenizerData.Warnings;
+
     /// <summary>The token that ends a document (the vocabulary's EOS).</summary>
     public int EndOfTextId => Tokenizer.EosId;
 

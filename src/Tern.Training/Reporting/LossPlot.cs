@@ -20,8 +20,20 @@ public static class LossPlot
     /// <summary>Whether any font is installed for the plot's title, labels and legend (fonts-dejavu-core on Debian).</summary>
     public static bool CanDrawText => InstalledFonts.Value.Length > 0;
 
-    private static readonly Lazy<string[]> InstalledFonts = new(() =>
-        [.. SKFontManager.Default.FontFamilies.Where(f => !string.IsNullOrEmpty(f))]);
+    private static readonly Lazy<string[]> InstalledFonts = new(FindInstalledFonts);
+
+    private static string[] FindInstalledFonts()
+    {
+        try
+        {
+            return [.. SKFontManager.Default.FontFamilies.Where(f => !string.IsNullOrEmpty(f))];
+        }
+        catch (Exception e) when (MissingNativeLibrary(e) is not null)
+        {
+            // Without Skia there is no text either; Write reports the missing library.
+            return [];
+        }
+    }
 
     /// <summary>Writes the plot to <paramref name="path"/> through a temporary file, so a reader never sees half an image.</summary>
     public static void Write(string path, IReadOnlyList<LossRun> runs, LossPlotOptions? options = null)
@@ -33,8 +45,17 @@ public static class LossPlot
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Height, 1, nameof(options.Height));
 
         byte[] png;
-        using (var plot = Draw(runs, options))
+        try
+        {
+            using var plot = Draw(runs, options);
             png = plot.GetImageBytes(options.Width, options.Height, ImageFormat.Png);
+        }
+        catch (Exception e) when (MissingNativeLibrary(e) is { } missing)
+        {
+            // Skia's own error arrives two type initializers deep, as "a type initializer threw an exception".
+            throw new InvalidOperationException(
+                $"{path}: cannot draw the loss plot: {missing.Message} Skia's native libraries (libSkiaSharp, libHarfBuzzSharp) are published beside Tern and must stay with it.", e);
+        }
 
         string temporary = path + ".tmp";
         File.WriteAllBytes(temporary, png);
@@ -76,6 +97,17 @@ public static class LossPlot
         plot.YLabel("loss (nats per token)");
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
+    }
+
+    private static DllNotFoundException? MissingNativeLibrary(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is DllNotFoundException missing)
+                return missing;
+        }
+
+        return null;
     }
 
     private static (double[] X, double[] Y) Points(IReadOnlyList<LossRecord> records, LossAxis axis, Func<LossRecord, double?> loss)

@@ -40,7 +40,7 @@ public sealed class Trainer : ITrainer
         _sampler = new BatchSampler(corpus.Train, options.BatchSize, shape.Context, CounterHash.Derive(options.Seed, 1));
         _validation = new ValidationWindows(corpus.Validation, options.BatchSize, shape.Context, options.EvalBatches);
         _batch = new TokenBatch(options.BatchSize, shape.Context);
-        _adam = new AdamW<float>(Layout);
+        _adam = new AdamW<float>(Layout) { Beta1 = options.Beta1, Beta2 = options.Beta2, Epsilon = options.AdamEpsilon };
         _schedule = options.Schedule();
     }
 

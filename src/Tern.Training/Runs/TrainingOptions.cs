@@ -21,6 +21,17 @@ public sealed record TrainingOptions
     /// <summary>Null takes the recipe's: two-stage for QAT, cosine for full precision.</summary>
     public bool? TwoStageSchedule { get; init; }
 
+    /// <summary>Two-stage schedule: where the drop happens (fraction of the steps), the rate just before and just
+    /// after it, and the last step's rate, each a fraction of the peak; null keeps the schedule's defaults.</summary>
+    public double? DropAt { get; init; }
+    public double? BeforeDrop { get; init; }
+    public double? AfterDrop { get; init; }
+    public double? FinalRatio { get; init; }
+
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double AdamEpsilon { get; init; } = 1e-8;
+
     public double GradientClip { get; init; } = 1.0;
     public double Dropout { get; init; }
     public ulong Seed { get; init; } = 1337;
@@ -39,9 +50,16 @@ public sealed record TrainingOptions
     public LearningRateSchedule Schedule()
     {
         int warmup = WarmupSteps ?? Math.Min(100, Steps / 10);
-        return TwoStageSchedule ?? Shape.Quantized
+        var schedule = TwoStageSchedule ?? Shape.Quantized
             ? LearningRateSchedule.BitNet(PeakLearningRate, Steps, warmup, WeightDecay)
             : LearningRateSchedule.Cosine(PeakLearningRate, Steps, warmup, WeightDecay);
+        return schedule with
+        {
+            DropAt = DropAt ?? schedule.DropAt,
+            BeforeDrop = BeforeDrop ?? schedule.BeforeDrop,
+            AfterDrop = AfterDrop ?? schedule.AfterDrop,
+            FinalRatio = FinalRatio ?? schedule.FinalRatio,
+        };
     }
 
     public void Validate()
@@ -51,6 +69,14 @@ public sealed record TrainingOptions
             throw new ArgumentException($"--batch ({BatchSize}) and --steps ({Steps}) must be positive");
         if (!(PeakLearningRate > 0) || WeightDecay < 0 || GradientClip < 0)
             throw new ArgumentException("--lr must be positive, --weight-decay and --grad-clip not negative");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1 || !(AdamEpsilon > 0))
+            throw new ArgumentException("--beta1 and --beta2 must be in [0, 1) and --adam-eps positive");
+        foreach (double? ratio in new[] { DropAt, BeforeDrop, AfterDrop, FinalRatio })
+        {
+            if (ratio is < 0 or > 1)
+                throw new ArgumentException($"the schedule's fractions (--lr-drop-at, --lr-before-drop, --lr-after-drop, --lr-final) must be in [0, 1]; got {ratio}");
+        }
+
         if (Dropout is < 0 or >= 1)
             throw new ArgumentException($"--dropout {Dropout} must be in [0, 1)");
         if (EvalInterval <= 0 || EvalBatches <= 0 || CheckpointInterval < 0)

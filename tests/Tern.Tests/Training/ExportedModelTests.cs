@@ -89,4 +89,43 @@ public class ExportedModelTests
         Assert.True(worst <= tolerance, $"largest difference {worst:e2} of the row's largest logit");
         Assert.True(worst > 0 || type == "i2_s", "a TQ2_0 file rounds the scale to fp16");
     }
+
+    /// <summary>The model the repository ships, read back into the trainer (exactly: see GgufModelImport) with a context
+    /// long enough for 256 new tokens, generates greedily what the engine generates from the file.</summary>
+    [Fact]
+    public void Greedy_generation_of_256_tokens_is_the_same_in_the_trainer_and_the_engine()
+    {
+        string path = TestData.ShippedModelPath;
+        const int Context = 320;
+        var imported = GgufModelImport.Load(path, Context);
+        var layout = new ParameterLayout(imported.Shape);
+        var model = new TrainingModel<float>(layout, 1, null);
+        imported.Parameters.CopyTo(model.Parameters, 0);
+        var vocabulary = Tern.Training.Data.TrainingVocabulary.FromTokenizerData(imported.Vocabulary, "the shipped model's");
+
+        int[] prompt = vocabulary.Encode("ROMEO:\n");
+        int vocab = imported.Shape.VocabularySize;
+        var tokens = new List<int>(prompt);
+        var padded = new int[Context];
+        var logits = new float[Context * vocab];
+        while (tokens.Count < prompt.Length + 256)
+        {
+            tokens.CopyTo(padded);
+            model.ComputeLogits(padded, 1, logits);
+            tokens.Add(Session.ArgMax(logits.AsSpan((tokens.Count - 1) * vocab, vocab)));
+        }
+
+        using var engine = TernModel.Load(path, new TernModelOptions { Threads = 2 });
+        var session = engine.CreateSession(Context);
+        var generated = new List<int>(prompt);
+        int next = Session.ArgMax(session.Evaluate(prompt));
+        while (generated.Count < prompt.Length + 256)
+        {
+            generated.Add(next);
+            next = Session.ArgMax(session.Evaluate(next));
+        }
+
+        Assert.Equal(tokens, generated);
+        Assert.True(tokens.Skip(prompt.Length).Distinct().Count() > 10, "the generation repeats a few tokens: " + vocabulary.Decode(tokens.ToArray()));
+    }
 }

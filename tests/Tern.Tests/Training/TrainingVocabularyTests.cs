@@ -42,6 +42,7 @@ public sealed class TrainingVocabularyTests
         foreach (var (key, value) in original)
             Assert.True(value.Equals(written[key]), $"{key}: the file has {value.Describe()}, written {written[key].Describe()}");
         Assert.Empty(data.Warnings);
+        Assert.Empty(TrainingVocabulary.FromFile(TokenizerFiles.LlamaSpmGguf).Warnings);
     }
 
     [Fact]
@@ -54,6 +55,7 @@ public sealed class TrainingVocabularyTests
         var data = GgufTokenizerData.FromMetadata(metadata);
 
         Assert.Contains(data.Warnings, w => w.Contains("tokenizer.ggml.seperator_token_id", StringComparison.Ordinal));
+        Assert.Equal(data.Warnings, TrainingVocabulary.FromTokenizerData(data, "with a separator").Warnings);
     }
 
     [Fact]
