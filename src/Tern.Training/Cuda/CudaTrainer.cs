@@ -42,7 +42,7 @@ public sealed class CudaTrainer : ITrainer, IDisposable
             var initial = new float[Layout.Count];
             ParameterInitializer.Initialize(Layout, initial, options.Seed);
             Model.UploadParameters(initial);
-            _adam = new CudaAdamW(Model);
+            _adam = new CudaAdamW(Model) { Beta1 = options.Beta1, Beta2 = options.Beta2, Epsilon = options.AdamEpsilon };
         }
         catch
         {
