@@ -5,7 +5,9 @@ namespace Tern.Cuda;
 /// M×K and op(B) is K×N. A is stored M×K, or K×M when <see cref="TransposeA"/> (then op(A) = Aᵀ); B is stored K×N, or
 /// N×K when <see cref="TransposeB"/>. A linear layer y = x·Wᵀ with x (tokens×in) and W (out×in) is
 /// M = tokens, N = out, K = in, TransposeB. Leading dimensions are row strides in elements; 0 means the rows are
-/// packed (the stored matrix's column count).
+/// packed (the stored matrix's column count). With <see cref="BatchCount"/> above 1 it describes that many products
+/// of the same shape at once (strided batch): product i reads A at i·<see cref="BatchStrideA"/> elements, B at
+/// i·<see cref="BatchStrideB"/>, and writes C at i·<see cref="BatchStrideC"/>.
 /// </summary>
 public readonly record struct GemmDescription(int M, int N, int K, GemmPrecision Precision, bool TransposeA = false, bool TransposeB = false)
 {
@@ -17,6 +19,19 @@ public readonly record struct GemmDescription(int M, int N, int K, GemmPrecision
 
     /// <summary>Row stride of C, in elements (0: packed, N).</summary>
     public int LeadingDimensionC { get; init; }
+
+    /// <summary>How many products of this shape (0 or 1: one).</summary>
+    public int BatchCount { get; init; }
+
+    /// <summary>Elements from one product's A to the next one's (0: all products read the same A).</summary>
+    public long BatchStrideA { get; init; }
+
+    public long BatchStrideB { get; init; }
+
+    public long BatchStrideC { get; init; }
+
+    /// <summary><see cref="BatchCount"/>, at least 1.</summary>
+    public int Batches => Math.Max(1, BatchCount);
 
     /// <summary>Rows and columns of A as stored.</summary>
     public (int Rows, int Columns) StoredA => TransposeA ? (K, M) : (M, K);
@@ -34,14 +49,14 @@ public readonly record struct GemmDescription(int M, int N, int K, GemmPrecision
     public int InputElementBytes => Precision == GemmPrecision.BFloat16 ? 2 : 4;
 
     /// <summary>Elements A must span: every row but the last at full stride.</summary>
-    public long ElementsA => (long)(StoredA.Rows - 1) * RowStrideA + StoredA.Columns;
+    public long ElementsA => (Batches - 1) * BatchStrideA + (long)(StoredA.Rows - 1) * RowStrideA + StoredA.Columns;
 
-    public long ElementsB => (long)(StoredB.Rows - 1) * RowStrideB + StoredB.Columns;
+    public long ElementsB => (Batches - 1) * BatchStrideB + (long)(StoredB.Rows - 1) * RowStrideB + StoredB.Columns;
 
-    public long ElementsC => (long)(M - 1) * RowStrideC + N;
+    public long ElementsC => (Batches - 1) * BatchStrideC + (long)(M - 1) * RowStrideC + N;
 
-    /// <summary>Multiply-adds times two.</summary>
-    public double FloatingPointOperations => 2.0 * M * N * K;
+    /// <summary>Multiply-adds times two, over every product of the batch.</summary>
+    public double FloatingPointOperations => 2.0 * M * N * K * Batches;
 
     /// <summary>Throws when a size is not positive or a stride is shorter than its row.</summary>
     public void Validate()
@@ -57,8 +72,13 @@ public readonly record struct GemmDescription(int M, int N, int K, GemmPrecision
             throw new ArgumentOutOfRangeException(nameof(LeadingDimensionB), $"B's row stride {RowStrideB} is shorter than its {StoredB.Columns} columns");
         if (RowStrideC < N)
             throw new ArgumentOutOfRangeException(nameof(LeadingDimensionC), $"C's row stride {RowStrideC} is shorter than its {N} columns");
+        ArgumentOutOfRangeException.ThrowIfNegative(BatchCount, nameof(BatchCount));
+        if (BatchStrideA < 0 || BatchStrideB < 0 || BatchStrideC < 0)
+            throw new ArgumentOutOfRangeException(nameof(BatchStrideA), "batch strides must not be negative");
+        if (Batches > 1 && BatchStrideC < (long)(M - 1) * RowStrideC + N)
+            throw new ArgumentOutOfRangeException(nameof(BatchStrideC), $"C's batch stride {BatchStrideC} makes the products' outputs overlap");
     }
 
     public override string ToString() =>
-        $"{M}×{N}×{K} {Precision}{(TransposeA ? " Aᵀ" : "")}{(TransposeB ? " Bᵀ" : "")}";
+        $"{(Batches > 1 ? $"{Batches}× " : "")}{M}×{N}×{K} {Precision}{(TransposeA ? " Aᵀ" : "")}{(TransposeB ? " Bᵀ" : "")}";
 }

@@ -31,6 +31,12 @@ internal sealed unsafe class GemmPlan : IDisposable
             FirstOperandLayout = CublasLt.MatrixLayoutCreate(input, columnsB, rowsB, gemm.RowStrideB);
             SecondOperandLayout = CublasLt.MatrixLayoutCreate(input, columnsA, rowsA, gemm.RowStrideA);
             OutputLayout = CublasLt.MatrixLayoutCreate(CublasLt.DataTypeFloat32, gemm.N, gemm.M, gemm.RowStrideC);
+            if (gemm.Batches > 1)
+            {
+                SetBatch(FirstOperandLayout, gemm.Batches, gemm.BatchStrideB);
+                SetBatch(SecondOperandLayout, gemm.Batches, gemm.BatchStrideA);
+                SetBatch(OutputLayout, gemm.Batches, gemm.BatchStrideC);
+            }
 
             preference = CublasLt.MatmulPreferenceCreate();
             CublasLt.MatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, (ulong)workspaceBytes);
@@ -58,6 +64,12 @@ internal sealed unsafe class GemmPlan : IDisposable
     }
 
     public nint Description { get; private set; }
+
+    private static void SetBatch(nint layout, int count, long stride)
+    {
+        CublasLt.MatrixLayoutSetAttribute(layout, CublasLt.LayoutBatchCount, count);
+        CublasLt.MatrixLayoutSetAttribute(layout, CublasLt.LayoutStridedBatchOffset, stride);
+    }
 
     public nint FirstOperandLayout { get; private set; }
 

@@ -4,6 +4,7 @@ using Spectre.Console;
 using Tern.Conversion;
 using Tern.Gguf;
 using Tern.Runtime;
+using Tern.Training.Cuda;
 using Tern.Training.Data;
 using Tern.Training.Export;
 using Tern.Training.Model;
@@ -77,8 +78,7 @@ internal static class TrainCommand
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
-            if (parse.GetRequiredValue(device) == "cuda")
-                throw new NotSupportedException("--device cuda: the CUDA trainer is not part of this build yet; train with --device cpu");
+            bool cuda = parse.GetRequiredValue(device) == "cuda";
             string folder = parse.GetRequiredValue(outDir).FullName;
             var vocabulary = parse.GetRequiredValue(tokenizer) == "bytes" ? TrainingVocabulary.Bytes() : TrainingVocabulary.FromFile(parse.GetRequiredValue(tokenizer));
             int width = parse.GetValue(dim);
@@ -126,7 +126,21 @@ internal static class TrainCommand
             CheckExportable(shape, weightType, typeName);
             var corpus = TextCorpus.Load(parse.GetRequiredValue(data).FullName, vocabulary, shape.Context);
             using var pool = new WorkerPool(Math.Max(1, parse.GetValue(threads)));
-            var trainer = new Trainer(options, corpus, folder, pool);
+            ITrainer trainer;
+            if (!cuda)
+            {
+                trainer = new Trainer(options, corpus, folder, pool);
+            }
+            else if (CudaTrainer.TryCreate(options, corpus, folder, out var gpuTrainer, out string whyNot))
+            {
+                trainer = gpuTrainer;
+            }
+            else
+            {
+                throw new NotSupportedException($"--device cuda: {whyNot.TrimEnd('.')}; train with --device cpu");
+            }
+
+            using var disposeTrainer = trainer as IDisposable;
             if (parse.GetValue(resume))
                 trainer.Resume();
             Directory.CreateDirectory(folder);
@@ -136,7 +150,7 @@ internal static class TrainCommand
             stderr.MarkupLine(Markup.Escape(
                 $"{shape.Architecture.GgufName()}{(quantized ? " (BitNet b1.58 QAT)" : " (full precision)")}: {trainer.Layout.Count:N0} parameters, " +
                 $"{shape.Layers} layers × {shape.Dim} wide, {shape.Heads}/{shape.KeyValueHeads} heads, FFN {shape.FfnDim}, context {shape.Context}; " +
-                $"{vocabulary.Description}; {corpus.TrainCount:N0} training and {corpus.ValidationCount:N0} validation tokens; {pool.Threads} threads"));
+                $"{vocabulary.Description}; {corpus.TrainCount:N0} training and {corpus.ValidationCount:N0} validation tokens; {(trainer is CudaTrainer gpu ? gpu.DeviceName : $"{pool.Threads} threads")}"));
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -170,7 +184,7 @@ internal static class TrainCommand
             LossPlot.Write(Path.Combine(folder, PlotFileName), runs, new LossPlotOptions { Title = $"{shape.Architecture.GgufName()} on {Path.GetFileName(corpus.Name)}" });
 
             string modelPath = Path.Combine(folder, ModelFileName);
-            using (var source = new TrainedModelSource(trainer.Layout, trainer.Model.Parameters, vocabulary.TokenizerData, parse.GetValue(name) ?? Path.GetFileName(folder)))
+            using (var source = new TrainedModelSource(trainer.Layout, trainer.ReadParameters(), vocabulary.TokenizerData, parse.GetValue(name) ?? Path.GetFileName(folder)))
             {
                 var plan = ModelConverter.Plan(source, new ConversionOptions { WeightType = weightType, TokenEmbeddingType = GgmlType.F32, OutputTensorType = GgmlType.F32 });
                 ModelConverter.Write(plan, modelPath);

@@ -25,6 +25,10 @@ internal static unsafe partial class CublasLt
     public const int DescriptionTransposeA = 3;
     public const int DescriptionTransposeB = 4;
 
+    // cublasLtMatrixLayoutAttribute_t.
+    public const int LayoutBatchCount = 5;
+    public const int LayoutStridedBatchOffset = 6;
+
     // cublasLtMatmulPreferenceAttributes_t.
     public const int PreferenceMaxWorkspaceBytes = 1;
     public const int PreferenceMinAlignmentABytes = 5;
@@ -64,6 +68,12 @@ internal static unsafe partial class CublasLt
         Check(cublasLtMatrixLayoutCreate(&layout, dataType, (ulong)rows, (ulong)columns, leadingDimension), "cublasLtMatrixLayoutCreate");
         return layout;
     }
+
+    public static void MatrixLayoutSetAttribute(nint layout, int attribute, int value) =>
+        Check(cublasLtMatrixLayoutSetAttribute(layout, attribute, &value, sizeof(int)), "cublasLtMatrixLayoutSetAttribute");
+
+    public static void MatrixLayoutSetAttribute(nint layout, int attribute, long value) =>
+        Check(cublasLtMatrixLayoutSetAttribute(layout, attribute, &value, sizeof(long)), "cublasLtMatrixLayoutSetAttribute");
 
     public static void MatrixLayoutDestroy(nint layout) => Check(cublasLtMatrixLayoutDestroy(layout), "cublasLtMatrixLayoutDestroy");
 
@@ -159,6 +169,9 @@ internal static unsafe partial class CublasLt
 
     [LibraryImport(CudaLibraries.CublasLt)]
     private static partial int cublasLtMatrixLayoutDestroy(nint layout);
+
+    [LibraryImport(CudaLibraries.CublasLt)]
+    private static partial int cublasLtMatrixLayoutSetAttribute(nint layout, int attribute, void* value, nuint size);
 
     [LibraryImport(CudaLibraries.CublasLt)]
     private static partial int cublasLtMatmulPreferenceCreate(nint* preference);

@@ -33,6 +33,12 @@ public sealed class RotaryEmbedding<T>
         }
     }
 
+    /// <summary>cos(p·ω_i) at [p·hd/2 + i], for a backend that rotates elsewhere (the CUDA trainer) with the same angles.</summary>
+    internal ReadOnlySpan<T> CosineTable => _cos;
+
+    /// <summary>sin(p·ω_i), laid out as <see cref="CosineTable"/>.</summary>
+    internal ReadOnlySpan<T> SineTable => _sin;
+
     public void Forward(WorkerPool? pool, T[] x, int rows, int width) => Rotate(pool, x, rows, width, inverse: false);
 
     public void Backward(WorkerPool? pool, T[] dx, int rows, int width) => Rotate(pool, dx, rows, width, inverse: true);

@@ -13,7 +13,7 @@ namespace Tern.Training.Runs;
 /// decay, evaluate on validation windows, log a CSV row, checkpoint. Deterministic for a seed: the batches, the
 /// initialization and the dropout masks come from it, and no sum depends on the thread count.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : ITrainer
 {
     public const string CheckpointFileName = "checkpoint.safetensors";
     public const string LossLogFileName = "loss.csv";
@@ -109,6 +109,8 @@ public sealed class Trainer
                 SaveCheckpoint();
         }
     }
+
+    public float[] ReadParameters() => (float[])Model.Parameters.Clone();
 
     /// <summary>The mean loss over the validation windows, weighted by rows.</summary>
     public double ValidationLoss()

@@ -1,0 +1,115 @@
+// What every training kernel shares: the operand type of the matrix products, warp and block reductions and the
+// dropout hash. CudaTrainingKernels.cs puts this file in front of the kernel files, so no #include is needed.
+//
+// Warp-per-row kernels (softmax, cross-entropy) let lane k touch columns k, k + 32, …; a warp's reductions (xor
+// butterflies) leave the same total in every lane, in a fixed order. Block-per-row kernels are described below.
+
+#define WARP 32
+#define FULL_MASK 0xffffffffu
+
+// The element type the matrix products read: bfloat16 (stored as its 16 bits) by default, float32 when the model is
+// compiled with OPERAND_FLOAT32 (the precise mode the agreement checks use).
+#ifdef OPERAND_FLOAT32
+typedef float operand_t;
+__device__ __forceinline__ operand_t to_operand(float v) { return v; }
+__device__ __forceinline__ float from_operand(operand_t v) { return v; }
+#else
+typedef unsigned short operand_t;
+// Round to nearest, ties to even, as __float2bfloat16_rn does; NaN stays NaN. Integers up to 256 in magnitude (the
+// quantized activations) and −1, 0, 1 (the ternary weights) are exact.
+__device__ __forceinline__ operand_t to_operand(float v)
+{
+    unsigned int bits = __float_as_uint(v);
+    if ((bits & 0x7fffffffu) > 0x7f800000u)
+        return (operand_t)((bits >> 16) | 0x40u);
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return (operand_t)(bits >> 16);
+}
+__device__ __forceinline__ float from_operand(operand_t v) { return __uint_as_float(((unsigned int)v) << 16); }
+#endif
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+    for (int offset = WARP / 2; offset > 0; offset >>= 1)
+        v += __shfl_xor_sync(FULL_MASK, v, offset);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v)
+{
+    for (int offset = WARP / 2; offset > 0; offset >>= 1)
+        v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, offset));
+    return v;
+}
+
+__device__ __forceinline__ double warp_sum_double(double v)
+{
+    for (int offset = WARP / 2; offset > 0; offset >>= 1)
+        v += __shfl_xor_sync(FULL_MASK, v, offset);
+    return v;
+}
+
+// Row kernels that give a block one row (or a few, one after another): thread k holds columns k, k + blockDim, …, at
+// most ROW_VALUES of them, in registers (the loops over them are unrolled, so the arrays stay in registers); the host
+// picks blockDim so that a row fits.
+#define ROW_VALUES 8
+
+// The sum over the block, the same in every thread: warps' sums (xor butterflies), then the warps' in warp order.
+// `shared` holds 32 floats; the first barrier lets a previous call's readers finish before it is overwritten.
+__device__ __forceinline__ float block_sum(float v, float* shared)
+{
+    v = warp_sum(v);
+    __syncthreads();
+    if (threadIdx.x % WARP == 0)
+        shared[threadIdx.x / WARP] = v;
+    __syncthreads();
+    float total = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x / WARP); w++)
+        total += shared[w];
+    return total;
+}
+
+__device__ __forceinline__ float block_max(float v, float* shared)
+{
+    v = warp_max(v);
+    __syncthreads();
+    if (threadIdx.x % WARP == 0)
+        shared[threadIdx.x / WARP] = v;
+    __syncthreads();
+    float largest = shared[0];
+    for (int w = 1; w < (int)(blockDim.x / WARP); w++)
+        largest = fmaxf(largest, shared[w]);
+    return largest;
+}
+
+// The global warp index and lane of a warp-per-row kernel's thread.
+__device__ __forceinline__ long long global_warp() { return ((long long)blockIdx.x * blockDim.x + threadIdx.x) / WARP; }
+__device__ __forceinline__ int lane_id() { return threadIdx.x % WARP; }
+
+// CounterHash.Hash of Tern.Training (SplitMix64's output function over key + (counter + 1)·golden ratio): the same
+// bits as the CPU, so a dropout mask here equals the CPU's. An element is kept when the hash's top 53 bits, as a
+// fraction of 2⁵³, reach the probability: the host passes that threshold as ⌈p·2⁵³⌉, an exact integer comparison.
+__device__ __forceinline__ unsigned long long counter_hash(unsigned long long key, unsigned long long counter)
+{
+    unsigned long long z = key + (counter + 1ull) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// x·(1/(1−p)) where the mask keeps the element, else 0; threshold 0 keeps everything (scale 1 then).
+__device__ __forceinline__ float dropout(float x, unsigned long long key, unsigned long long index,
+    unsigned long long threshold, float keep_scale)
+{
+    if (threshold == 0ull)
+        return x;
+    return (counter_hash(key, index) >> 11) >= threshold ? x * keep_scale : 0.0f;
+}
+
+// γ/s for one row of a BitLinear output: γ of the weight (gammas null: 1) over the row's activation scale s
+// (scales null: 1), the factor the CPU's BitLinear.Forward applies.
+__device__ __forceinline__ float bitlinear_factor(const float* gammas, int gamma_index, const float* scales, long long row)
+{
+    float gamma = gammas ? gammas[gamma_index] : 1.0f;
+    return gamma / (scales ? scales[row] : 1.0f);
+}
