@@ -126,7 +126,7 @@ internal static class TrainCommand
             CheckExportable(shape, weightType, typeName);
             var corpus = TextCorpus.Load(parse.GetRequiredValue(data).FullName, vocabulary, shape.Context);
             using var pool = new WorkerPool(Math.Max(1, parse.GetValue(threads)));
-            ITrainer trainer;
+            TrainingLoop trainer;
             if (!cuda)
             {
                 trainer = new Trainer(options, corpus, folder, pool);
