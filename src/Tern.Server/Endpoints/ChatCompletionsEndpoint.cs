@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,17 +38,9 @@ internal static class ChatCompletionsEndpoint
         var outcome = new GenerationOutcome();
         if (!stream)
         {
-            var text = new StringBuilder();
-            var end = await GenerationStream.RunAsync(context, host, served, lease.Slot, request, outcome, (piece, _) =>
-            {
-                text.Append(piece);
-                return Task.CompletedTask;
-            }).ConfigureAwait(false);
-            if (end == GenerationEnd.ClientLeft)
+            if (await GenerationStream.CollectAsync(context, host, served, lease.Slot, request, outcome, "the reply").ConfigureAwait(false) is not { } text)
                 return;
-            if (end == GenerationEnd.ServerStopping)
-                throw ApiException.Unavailable("the server stopped before the reply was complete", "shutting_down", retryAfterSeconds: 5);
-            var completion = new ChatCompletion(id, created, served.Id, [new ChatChoice(0, new AssistantMessage(text.ToString()), outcome.FinishReason!)], outcome.ToUsage());
+            var completion = new ChatCompletion(id, created, served.Id, [new ChatChoice(0, new AssistantMessage(text), outcome.FinishReason!)], outcome.ToUsage());
             await JsonResponses.WriteAsync(context.Response, StatusCodes.Status200OK, completion, ServerJson.Context.ChatCompletion).ConfigureAwait(false);
             return;
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,17 +44,9 @@ internal static class CompletionsEndpoint
         var completionType = ServerJson.Context.TextCompletion;
         if (!stream)
         {
-            var text = new StringBuilder();
-            var end = await GenerationStream.RunAsync(context, host, served, lease.Slot, request, outcome, (piece, _) =>
-            {
-                text.Append(piece);
-                return Task.CompletedTask;
-            }).ConfigureAwait(false);
-            if (end == GenerationEnd.ClientLeft)
+            if (await GenerationStream.CollectAsync(context, host, served, lease.Slot, request, outcome, "the completion").ConfigureAwait(false) is not { } text)
                 return;
-            if (end == GenerationEnd.ServerStopping)
-                throw ApiException.Unavailable("the server stopped before the completion was done", "shutting_down", retryAfterSeconds: 5);
-            var completion = new TextCompletion(id, created, served.Id, [new TextChoice(text.ToString(), 0, outcome.FinishReason)]) { Usage = outcome.ToUsage() };
+            var completion = new TextCompletion(id, created, served.Id, [new TextChoice(text, 0, outcome.FinishReason)]) { Usage = outcome.ToUsage() };
             await JsonResponses.WriteAsync(context.Response, StatusCodes.Status200OK, completion, completionType).ConfigureAwait(false);
             return;
         }

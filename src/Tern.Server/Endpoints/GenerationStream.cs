@@ -1,8 +1,10 @@
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Tern.Server.Generation;
 using Tern.Server.Hosting;
 using Tern.Server.Metrics;
+using Tern.Server.Protocol;
 
 namespace Tern.Server.Endpoints;
 
@@ -13,6 +15,24 @@ namespace Tern.Server.Endpoints;
 /// </summary>
 internal static class GenerationStream
 {
+    /// <summary>Runs a request that is not streamed to its end and returns the whole text, or null when the client
+    /// left; a server that stops before the text is complete answers 503.</summary>
+    public static async Task<string?> CollectAsync(HttpContext context, ModelHost host, ServedModel served, SessionSlot slot,
+        GenerationRequest request, GenerationOutcome outcome, string whatWasCut)
+    {
+        var text = new StringBuilder();
+        var end = await RunAsync(context, host, served, slot, request, outcome, (piece, _) =>
+        {
+            text.Append(piece);
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        if (end == GenerationEnd.ClientLeft)
+            return null;
+        if (end == GenerationEnd.ServerStopping)
+            throw ApiException.Unavailable($"the server stopped before {whatWasCut} was complete", "shutting_down", retryAfterSeconds: 5);
+        return text.ToString();
+    }
+
     public static async Task<GenerationEnd> RunAsync(HttpContext context, ModelHost host, ServedModel served, SessionSlot slot,
         GenerationRequest request, GenerationOutcome outcome, Func<string, CancellationToken, Task> onPiece)
     {
