@@ -1,18 +1,25 @@
+using Tern.Inference.Placement;
 using Tern.Models;
 
 namespace Tern.Inference;
 
-/// <summary>One conversation: its KV cache and position. Not thread-safe; use one session per conversation.</summary>
-public sealed class Session
+/// <summary>
+/// One conversation: its KV cache and position. Not thread-safe; use one session per conversation. Dispose it when
+/// the model computes on a device, whose cache for the session is device memory.
+/// </summary>
+public sealed class Session : IDisposable
 {
     private readonly KvCache _cache;
     private readonly Transformer _transformer;
+    private readonly IOffloadSession? _offload;
 
     internal Session(TernModel model, int contextLength)
     {
         Model = model;
-        _cache = new KvCache(model.Config, contextLength);
-        _transformer = new Transformer(model.Config, model.Weights, contextLength, model.Pool);
+        var device = model.Offload;
+        _cache = new KvCache(model.Config, contextLength, device?.FirstLayer);
+        _offload = device?.CreateSession(contextLength);
+        _transformer = new Transformer(model.Config, model.Weights, contextLength, model.Pool, device, _offload);
     }
 
     public TernModel Model { get; }
@@ -84,4 +91,7 @@ public sealed class Session
         ArgumentOutOfRangeException.ThrowIfGreaterThan(position, Position);
         Position = position;
     }
+
+    /// <summary>Frees the session's device memory, if any.</summary>
+    public void Dispose() => _offload?.Dispose();
 }

@@ -1,4 +1,5 @@
 using Tern.Gguf;
+using Tern.Inference.Placement;
 using Tern.Models;
 using Tern.Runtime;
 
@@ -13,13 +14,20 @@ public sealed class TernModel : IDisposable
     private readonly GgufFile _file;
     private readonly WorkerPool _pool;
 
-    private TernModel(GgufFile file, ModelConfig config, ModelWeights weights, WorkerPool pool)
+    private TernModel(GgufFile file, ModelConfig config, ModelWeights weights, WorkerPool pool, IModelOffload? offload)
     {
         _file = file;
         Config = config;
         Weights = weights;
         _pool = pool;
+        Offload = offload;
     }
+
+    /// <summary>The part of the model on a device, or null when the CPU computes all of it.</summary>
+    public IModelOffload? Offload { get; }
+
+    /// <summary>Where the model computes, in a line: "CPU" or the device's summary.</summary>
+    public string Backend => Offload?.Summary ?? "CPU";
 
     internal WorkerPool Pool => _pool;
 
@@ -40,6 +48,7 @@ public sealed class TernModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "at least one thread is needed");
         var file = GgufFile.Open(path);
         WorkerPool? pool = null;
+        IModelOffload? offload = null;
         try
         {
             var config = ModelConfig.FromGguf(file);
@@ -47,14 +56,21 @@ public sealed class TernModel : IDisposable
             pool = new WorkerPool(options.Threads);
             foreach (var matrix in weights.Matrices)
                 matrix.Pool = pool;
+            if (options.Accelerator is { } accelerator && options.Placement.UsesGpu(config.BlockCount))
+            {
+                offload = accelerator.Offload(file, config, weights, options.Placement, pool);
+                weights = offload.HostWeights;
+            }
+
             // Loading decodes and repacks through temporary arrays (a TQ tensor's values, a requantized head's rows):
             // give that memory back now rather than whenever the collector next runs, so resident memory stays near
             // the file's size.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            return new TernModel(file, config, weights, pool);
+            return new TernModel(file, config, weights, pool, offload);
         }
         catch
         {
+            offload?.Dispose();
             pool?.Dispose();
             file.Dispose();
             throw;
@@ -72,6 +88,7 @@ public sealed class TernModel : IDisposable
 
     public void Dispose()
     {
+        Offload?.Dispose();
         _pool.Dispose();
         _file.Dispose();
     }

@@ -1,4 +1,5 @@
 using Tern.Gguf;
+using Tern.Inference.Placement;
 
 namespace Tern.Inference;
 
@@ -14,4 +15,10 @@ public sealed record TernModelOptions
     /// so Q8_0 (349 MB) or Q6_K (270 MB) trades a small loss for decode speed.
     /// </summary>
     public GgmlType? HeadType { get; init; }
+
+    /// <summary>Which blocks and tensors compute on the GPU (default: none).</summary>
+    public ModelPlacement Placement { get; init; } = ModelPlacement.CpuOnly;
+
+    /// <summary>The device the placement's GPU part goes to (Tern.Cuda's CudaAccelerator); null: the CPU computes everything.</summary>
+    public IAccelerator? Accelerator { get; init; }
 }

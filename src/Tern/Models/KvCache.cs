@@ -1,20 +1,27 @@
 namespace Tern.Models;
 
-/// <summary>Keys and values of every layer for every position so far, allocated once for the session's context.</summary>
+/// <summary>
+/// Keys and values of the host's layers for every position so far, allocated once for the session's context (layers
+/// a device computes keep theirs in device memory).
+/// </summary>
 public sealed class KvCache
 {
     private readonly float[][] _keys;
     private readonly float[][] _values;
     private readonly int _width;
 
-    public KvCache(ModelConfig config, int contextLength)
+    /// <param name="layers">Layers 0 … layers − 1 get a cache (default: all of the model's).</param>
+    public KvCache(ModelConfig config, int contextLength, int? layers = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(contextLength);
+        int count = layers ?? config.BlockCount;
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, config.BlockCount);
         ContextLength = contextLength;
         _width = config.KeyValueLength;
-        _keys = new float[config.BlockCount][];
-        _values = new float[config.BlockCount][];
-        for (int l = 0; l < config.BlockCount; l++)
+        _keys = new float[count][];
+        _values = new float[count][];
+        for (int l = 0; l < count; l++)
         {
             _keys[l] = new float[(long)contextLength * _width];
             _values[l] = new float[(long)contextLength * _width];

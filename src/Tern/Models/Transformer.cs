@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Tern.Inference.Placement;
 using Tern.Runtime;
 
 namespace Tern.Models;
@@ -12,6 +13,9 @@ public delegate void LogitsHandler(int index, ReadOnlySpan<float> logits);
 /// optional sub-norms. Tokens go through in chunks of up to <see cref="ChunkTokens"/>, so each matrix reads its
 /// weights once per chunk rather than once per token; one token (decoding) is a chunk of one. Every token's
 /// arithmetic is the same in a chunk as alone. Scratch buffers are allocated once per session, never per token.
+/// When a device computes the last blocks (<see cref="IOffloadSession"/>), the host runs the embedding lookup and its
+/// own blocks, then hands each chunk's hidden states over; the device hands back logits, or the hidden states for
+/// the host's head.
 /// </summary>
 public sealed class Transformer
 {
@@ -24,22 +28,38 @@ public sealed class Transformer
     private readonly float[] _frequencies, _cos, _sin;
     private readonly Attention _attention;
     private readonly TokenSteps _steps;
+    private readonly IOffloadSession? _offload;
+    private readonly int _hostLayers, _chunkTokens;
+    private readonly bool _deviceHead;
 
     public Transformer(ModelConfig config, ModelWeights weights, int contextLength, WorkerPool? pool = null)
+        : this(config, weights, contextLength, pool, null, null)
+    {
+    }
+
+    /// <param name="offload">The device's part of the session, or null when the host computes everything.</param>
+    /// <param name="device">The model's device part (<paramref name="offload"/>'s owner): which blocks and whether the head.</param>
+    public Transformer(ModelConfig config, ModelWeights weights, int contextLength, WorkerPool? pool, IModelOffload? device, IOffloadSession? offload)
     {
         _c = config;
         _w = weights;
-        int n = ChunkTokens;
+        _offload = offload;
+        _hostLayers = device?.FirstLayer ?? config.BlockCount;
+        _deviceHead = device?.ComputesHead ?? false;
+        _chunkTokens = device is { FirstLayer: 0 } ? Math.Max(ChunkTokens, device.ChunkTokens) : ChunkTokens;
+        int n = _chunkTokens;
+        // Blocks the host does not compute need no scratch beyond the hidden states it hands over.
+        int hostTokens = _hostLayers > 0 ? n : 1;
         _x = new float[n * config.EmbeddingLength];
-        _xb = new float[n * Math.Max(config.EmbeddingLength, config.QueryLength)];
-        _xb2 = new float[n * config.EmbeddingLength];
-        _q = new float[n * config.QueryLength];
-        _hb = new float[n * config.FeedForwardLength];
-        _hb2 = new float[n * config.FeedForwardLength];
+        _xb = new float[hostTokens * Math.Max(config.EmbeddingLength, config.QueryLength)];
+        _xb2 = new float[hostTokens * config.EmbeddingLength];
+        _q = new float[hostTokens * config.QueryLength];
+        _hb = new float[hostTokens * config.FeedForwardLength];
+        _hb2 = new float[hostTokens * config.FeedForwardLength];
         _logits = new float[config.VocabSize];
         _frequencies = RopeFrequencies(config, weights.RopeFactors);
-        _cos = new float[n * _frequencies.Length];
-        _sin = new float[n * _frequencies.Length];
+        _cos = new float[hostTokens * _frequencies.Length];
+        _sin = new float[hostTokens * _frequencies.Length];
         _attention = new Attention(config, contextLength, pool);
         _steps = new TokenSteps(this, pool);
     }
@@ -76,10 +96,31 @@ public sealed class Transformer
             throw new ArgumentOutOfRangeException(nameof(position), position, $"{tokens.Length} tokens from position {position} pass the context of {cache.ContextLength}");
 
         int dim = _c.EmbeddingLength;
-        for (int start = 0; start < tokens.Length; start += ChunkTokens)
+        for (int start = 0; start < tokens.Length; start += _chunkTokens)
         {
-            var chunk = tokens.Slice(start, Math.Min(ChunkTokens, tokens.Length - start));
+            var chunk = tokens.Slice(start, Math.Min(_chunkTokens, tokens.Length - start));
             ForwardChunk(chunk, position + start, cache);
+            if (_offload is not null)
+            {
+                int first = Math.Max(0, firstLogits - start);
+                if (_deviceHead)
+                {
+                    if (first < chunk.Length)
+                    {
+                        LogitsHandler? handler = onLogits is null ? null : (i, logits) => onLogits(start + i, logits);
+                        _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, first, handler, _logits);
+                    }
+                    else
+                    {
+                        _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, chunk.Length, null, default);
+                    }
+
+                    continue;
+                }
+
+                _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, chunk.Length, null, default);
+            }
+
             for (int t = Math.Max(0, firstLogits - start); t < chunk.Length; t++)
             {
                 var x = _x.AsSpan(t * dim, dim);
@@ -102,10 +143,12 @@ public sealed class Transformer
         var hb2 = _hb2.AsMemory(0, n * ffn);
         for (int t = 0; t < n; t++)
             _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
+        if (_hostLayers == 0)
+            return;
         RopeAngles(position, n);
         _steps.Begin(cache, position, n);
 
-        for (int l = 0; l < _c.BlockCount; l++)
+        for (int l = 0; l < _hostLayers; l++)
         {
             var layer = _w.Layers[l];
 
@@ -205,7 +248,8 @@ public sealed class Transformer
             output[i] = weight[i] * (scale * x[i]);
     }
 
-    private static float[] RopeFrequencies(ModelConfig c, float[]? factors)
+    /// <summary>Each rotation pair's angle per position (θ_i, divided by rope_freqs' factor when the model has one); a device computes its angles from the same values.</summary>
+    public static float[] RopeFrequencies(ModelConfig c, float[]? factors)
     {
         int half = c.HeadDim / 2;
         var frequencies = new float[half];
