@@ -59,7 +59,8 @@ public sealed class CublasGemm : IDisposable
 
     /// <summary>
     /// Queues C = α·op(A)·op(B) + β·C on <paramref name="stream"/> (the legacy default stream when null). A and B hold
-    /// float32 or, for <see cref="GemmPrecision.BFloat16"/>, bfloat16 (ushort); C is float32. With β = 0, C is only
+    /// float32 or, for <see cref="GemmPrecision.BFloat16"/>, bfloat16 (ushort); C is float32. For
+    /// <see cref="GemmPrecision.Int8"/> A and B are sbyte, C is int32 and α, β must be integers. With β = 0, C is only
     /// written, so it may hold anything, NaN included.
     /// </summary>
     public void Multiply(GemmDescription gemm, DevicePointer a, DevicePointer b, DevicePointer c,

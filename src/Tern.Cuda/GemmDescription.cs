@@ -46,7 +46,12 @@ public readonly record struct GemmDescription(int M, int N, int K, GemmPrecision
     public int RowStrideC => LeadingDimensionC != 0 ? LeadingDimensionC : N;
 
     /// <summary>Bytes per element of A and B.</summary>
-    public int InputElementBytes => Precision == GemmPrecision.BFloat16 ? 2 : 4;
+    public int InputElementBytes => Precision switch
+    {
+        GemmPrecision.BFloat16 => 2,
+        GemmPrecision.Int8 => 1,
+        _ => 4,
+    };
 
     /// <summary>Elements A must span: every row but the last at full stride.</summary>
     public long ElementsA => (Batches - 1) * BatchStrideA + (long)(StoredA.Rows - 1) * RowStrideA + StoredA.Columns;

@@ -14,12 +14,24 @@ internal sealed unsafe class GemmPlan : IDisposable
     /// <summary>Builds the column-major problem that computes the row-major <paramref name="gemm"/> (see <see cref="CublasGemm"/>).</summary>
     public GemmPlan(nint handle, GemmDescription gemm, int alignmentA, int alignmentB, int alignmentC, long workspaceBytes)
     {
-        int compute = gemm.Precision == GemmPrecision.Float32ViaTf32 ? CublasLt.ComputeFloat32FastTf32 : CublasLt.ComputeFloat32;
-        int input = gemm.Precision == GemmPrecision.BFloat16 ? CublasLt.DataTypeBFloat16 : CublasLt.DataTypeFloat32;
+        IntegerProduct = gemm.Precision == GemmPrecision.Int8;
+        int compute = gemm.Precision switch
+        {
+            GemmPrecision.Float32ViaTf32 => CublasLt.ComputeFloat32FastTf32,
+            GemmPrecision.Int8 => CublasLt.ComputeInt32,
+            _ => CublasLt.ComputeFloat32,
+        };
+        int input = gemm.Precision switch
+        {
+            GemmPrecision.BFloat16 => CublasLt.DataTypeBFloat16,
+            GemmPrecision.Int8 => CublasLt.DataTypeInt8,
+            _ => CublasLt.DataTypeFloat32,
+        };
+        int output = IntegerProduct ? CublasLt.DataTypeInt32 : CublasLt.DataTypeFloat32;
         nint preference = 0;
         try
         {
-            Description = CublasLt.MatmulDescCreate(compute, CublasLt.DataTypeFloat32);
+            Description = CublasLt.MatmulDescCreate(compute, output);
             // cuBLAS's first operand is our B and its second our A: Cᵀ = op(B)ᵀ·op(A)ᵀ.
             CublasLt.MatmulDescSetAttribute(Description, CublasLt.DescriptionTransposeA,
                 gemm.TransposeB ? CublasLt.OperationTranspose : CublasLt.OperationNone);
@@ -30,7 +42,7 @@ internal sealed unsafe class GemmPlan : IDisposable
             (int rowsA, int columnsA) = gemm.StoredA;
             FirstOperandLayout = CublasLt.MatrixLayoutCreate(input, columnsB, rowsB, gemm.RowStrideB);
             SecondOperandLayout = CublasLt.MatrixLayoutCreate(input, columnsA, rowsA, gemm.RowStrideA);
-            OutputLayout = CublasLt.MatrixLayoutCreate(CublasLt.DataTypeFloat32, gemm.N, gemm.M, gemm.RowStrideC);
+            OutputLayout = CublasLt.MatrixLayoutCreate(output, gemm.N, gemm.M, gemm.RowStrideC);
             if (gemm.Batches > 1)
             {
                 SetBatch(FirstOperandLayout, gemm.Batches, gemm.BatchStrideB);
@@ -65,6 +77,9 @@ internal sealed unsafe class GemmPlan : IDisposable
 
     public nint Description { get; private set; }
 
+    /// <summary>int8 inputs: α and β are int32, and C is int32.</summary>
+    public bool IntegerProduct { get; }
+
     private static void SetBatch(nint layout, int count, long stride)
     {
         CublasLt.MatrixLayoutSetAttribute(layout, CublasLt.LayoutBatchCount, count);
@@ -85,8 +100,16 @@ internal sealed unsafe class GemmPlan : IDisposable
     {
         fixed (CublasLtHeuristicResult* algorithm = &_algorithm)
         {
-            CublasLt.Matmul(handle, Description, alpha, b.Address, FirstOperandLayout, a.Address, SecondOperandLayout,
-                beta, c.Address, OutputLayout, c.Address, OutputLayout, algorithm, workspace.Address, workspaceBytes, stream);
+            if (IntegerProduct)
+            {
+                CublasLt.Matmul(handle, Description, (int)alpha, b.Address, FirstOperandLayout, a.Address, SecondOperandLayout,
+                    (int)beta, c.Address, OutputLayout, c.Address, OutputLayout, algorithm, workspace.Address, workspaceBytes, stream);
+            }
+            else
+            {
+                CublasLt.Matmul(handle, Description, alpha, b.Address, FirstOperandLayout, a.Address, SecondOperandLayout,
+                    beta, c.Address, OutputLayout, c.Address, OutputLayout, algorithm, workspace.Address, workspaceBytes, stream);
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 namespace Tern.Cuda;
 
-/// <summary>The element types and arithmetic of a <see cref="CublasGemm"/> product. C is float32 in all three.</summary>
+/// <summary>The element types and arithmetic of a <see cref="CublasGemm"/> product. C is float32, except for <see cref="Int8"/>.</summary>
 public enum GemmPrecision
 {
     /// <summary>float32 A and B, full float32 arithmetic (relative error near 1e-7 per term).</summary>
@@ -11,4 +11,10 @@ public enum GemmPrecision
 
     /// <summary>bfloat16 A and B (stored as ushort, Tern's BF16), float32 accumulation and output.</summary>
     BFloat16,
+
+    /// <summary>
+    /// int8 A and B (sbyte), int32 accumulation and an int32 C: exact integer products on the tensor cores (ternary
+    /// weights times int8 activations). cuBLASLt wants B transposed (stored [N, K]) and K a multiple of 4.
+    /// </summary>
+    Int8,
 }

@@ -12,6 +12,10 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 public sealed class CudaAccelerator : IAccelerator, IDisposable
 {
+    private readonly Lock _gate = new();
+    private KernelCompiler? _compiler;
+    private CudaInferenceKernels? _kernels;
+
     private CudaAccelerator(CudaContext context)
     {
         Context = context;
@@ -31,8 +35,33 @@ public sealed class CudaAccelerator : IAccelerator, IDisposable
         return true;
     }
 
-    public IModelOffload Offload(GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement, WorkerPool pool) =>
-        throw new NotImplementedException("the CUDA inference backend is being written");
+    public IModelOffload Offload(GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement, WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(placement);
+        if (config.HeadDim > CudaInferenceKernels.AttentionMaxHeadDim || config.HeadDim % 2 != 0)
+            throw new NotSupportedException($"{file.Path}: heads of {config.HeadDim} dimensions are beyond the CUDA attention kernel (even, at most {CudaInferenceKernels.AttentionMaxHeadDim})");
+        return new CudaModelOffload(Context, Kernels, file, config, weights, placement);
+    }
 
-    public void Dispose() => Context.Dispose();
+    /// <summary>The inference kernels, compiled (or loaded from the disk cache) at first use.</summary>
+    internal CudaInferenceKernels Kernels
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _compiler ??= new KernelCompiler(Context);
+                return _kernels ??= new CudaInferenceKernels(_compiler);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _kernels?.Dispose();
+        Context.Dispose();
+    }
 }

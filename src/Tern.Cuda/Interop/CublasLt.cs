@@ -12,10 +12,13 @@ internal static unsafe partial class CublasLt
     // cudaDataType_t (library_types.h).
     public const int DataTypeFloat32 = 0;
     public const int DataTypeBFloat16 = 14;
+    public const int DataTypeInt8 = 3;
+    public const int DataTypeInt32 = 10;
 
     // cublasComputeType_t (cublas_api.h).
     public const int ComputeFloat32 = 68;
     public const int ComputeFloat32FastTf32 = 77;
+    public const int ComputeInt32 = 72;
 
     // cublasOperation_t.
     public const int OperationNone = 0;
@@ -116,6 +119,16 @@ internal static unsafe partial class CublasLt
                 algorithm, workspace, (nuint)workspaceBytes, stream),
             "cublasLtMatmul");
 
+    /// <summary>A product whose scale type is int32 (int8 inputs): α and β are integers.</summary>
+    public static void Matmul(
+        nint handle, nint description, int alpha, ulong a, nint layoutA, ulong b, nint layoutB, int beta,
+        ulong c, nint layoutC, ulong d, nint layoutD, CublasLtHeuristicResult* algorithm, ulong workspace,
+        long workspaceBytes, nint stream) =>
+        Check(
+            cublasLtMatmul(handle, description, &alpha, a, layoutA, b, layoutB, &beta, c, layoutC, d, layoutD,
+                algorithm, workspace, (nuint)workspaceBytes, stream),
+            "cublasLtMatmul");
+
     private static void Check(int status, string call)
     {
         if (status != 0)
@@ -189,7 +202,7 @@ internal static unsafe partial class CublasLt
 
     [LibraryImport(CudaLibraries.CublasLt)]
     private static partial int cublasLtMatmul(
-        nint handle, nint description, float* alpha, ulong a, nint layoutA, ulong b, nint layoutB, float* beta,
+        nint handle, nint description, void* alpha, ulong a, nint layoutA, ulong b, nint layoutB, void* beta,
         ulong c, nint layoutC, ulong d, nint layoutD, CublasLtHeuristicResult* algorithm, ulong workspace,
         nuint workspaceBytes, nint stream);
 

@@ -92,6 +92,16 @@ internal static unsafe partial class CudaDriver
 
     public static void MemFree(ulong pointer) => Check(cuMemFree_v2(pointer), "cuMemFree");
 
+    /// <summary>Page-locked host memory, which copies to and from the device can use asynchronously (and inside graphs).</summary>
+    public static void* MemAllocHost(long bytes)
+    {
+        void* pointer;
+        Check(cuMemAllocHost_v2(&pointer, (nuint)bytes), "cuMemAllocHost");
+        return pointer;
+    }
+
+    public static void MemFreeHost(void* pointer) => Check(cuMemFreeHost(pointer), "cuMemFreeHost");
+
     public static void MemcpyHtoD(ulong destination, void* source, long bytes) =>
         Check(cuMemcpyHtoD_v2(destination, source, (nuint)bytes), "cuMemcpyHtoD");
 
@@ -318,6 +328,12 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(CudaLibraries.Driver)]
     private static partial CudaResult cuMemFree_v2(ulong pointer);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    private static partial CudaResult cuMemAllocHost_v2(void** pointer, nuint bytes);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    private static partial CudaResult cuMemFreeHost(void* pointer);
 
     [LibraryImport(CudaLibraries.Driver)]
     private static partial CudaResult cuMemcpyHtoD_v2(ulong destination, void* source, nuint bytes);

@@ -33,6 +33,19 @@ public sealed class ModelWeights
         Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down })
             .Append(Output).Append(TokenEmbedding).Distinct();
 
+    /// <summary>
+    /// The same weights with other matrices for some blocks or the head (a device's stand-ins for tensors it computes
+    /// for the host); the embedding, norms and RoPE factors stay.
+    /// </summary>
+    public ModelWeights With(IReadOnlyList<LayerWeights> layers, WeightMatrix output)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(output);
+        if (layers.Count != Layers.Count)
+            throw new ArgumentException($"{layers.Count} blocks given for a model of {Layers.Count}", nameof(layers));
+        return new ModelWeights(TokenEmbedding, layers, OutputNorm, output, RopeFactors);
+    }
+
     /// <summary>rope_freqs.weight (llama3 RoPE scaling): per-frequency divisors, or null.</summary>
     public float[]? RopeFactors { get; }
 

@@ -135,16 +135,16 @@ public sealed class Transformer
     {
         int n = tokens.Length, dim = _c.EmbeddingLength, qLen = _c.QueryLength, ffn = _c.FeedForwardLength;
         var x = _x.AsMemory(0, n * dim);
+        for (int t = 0; t < n; t++)
+            _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
+        if (_hostLayers == 0)
+            return;
         var xb = _xb.AsMemory(0, n * dim);
         var attnOut = _xb.AsMemory(0, n * qLen);
         var q = _q.AsMemory(0, n * qLen);
         var xb2 = _xb2.AsMemory(0, n * dim);
         var hb = _hb.AsMemory(0, n * ffn);
         var hb2 = _hb2.AsMemory(0, n * ffn);
-        for (int t = 0; t < n; t++)
-            _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
-        if (_hostLayers == 0)
-            return;
         RopeAngles(position, n);
         _steps.Begin(cache, position, n);
 

@@ -1,0 +1,310 @@
+using System.Globalization;
+using Tern.Gguf;
+using Tern.Inference.Placement;
+using Tern.Models;
+using Tern.Quantization;
+
+namespace Tern.Cuda.Inference;
+
+/// <summary>
+/// The blocks (and the head) a <see cref="ModelPlacement"/> puts on the GPU, uploaded once and computed by the kernels
+/// of Inference/Kernels in the order of the CPU engine's Transformer: the attention norm quantizes once for Q, K and
+/// V; RoPE writes keys and values into the session's cache; the sub-norms quantize for the output and down
+/// projections, whose products add to the residual stream in place. Tensors an override keeps on the host are
+/// computed there (<see cref="HostComputedMatrix"/>); host blocks' tensors sent to the GPU are replaced in
+/// <see cref="HostWeights"/> by <see cref="DeviceComputedMatrix"/>.
+/// </summary>
+internal sealed class CudaModelOffload : IModelOffload
+{
+    /// <summary>Tokens of a prompt the device takes at once when it computes from the first block.</summary>
+    public const int PromptChunkTokens = 512;
+
+    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceLayer[] _layers;
+    private readonly DeviceBuffer<float>? _outputNorm;
+    private readonly DeviceMatrix? _head;
+    private readonly DeviceBuffer<float> _cos, _sin;
+
+    public CudaModelOffload(CudaContext context, CudaInferenceKernels kernels, GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement)
+    {
+        Config = config;
+        Context = context;
+        int blocks = config.BlockCount;
+        FirstLayer = placement.FirstGpuLayer(blocks);
+        var lastLayerDevice = FirstLayer < blocks ? ComputeDevice.Cuda : ComputeDevice.Cpu;
+        bool untied = !config.Architecture.StartsWith("bitnet", StringComparison.Ordinal) && file.TryGetTensor("output.weight", out _);
+        string headName = untied ? "output.weight" : "token_embd.weight";
+        ComputesHead = placement.DeviceOf(headName, lastLayerDevice) == ComputeDevice.Cuda;
+        ChunkTokens = FirstLayer == 0 ? PromptChunkTokens : Transformer.ChunkTokens;
+        try
+        {
+            _layers = new DeviceLayer[blocks - FirstLayer];
+            for (int l = FirstLayer; l < blocks; l++)
+                _layers[l - FirstLayer] = Own(UploadLayer(context, file, config, weights.Layers[l], l, placement));
+            if (ComputesHead)
+            {
+                _outputNorm = Own(Vector(context, weights.OutputNorm));
+                var stored = file.GetTensor(headName);
+                _head = Own(DeviceFloatMatrix.Upload(context, file, ComputesStoredValues(weights.Output, stored) ? stored : null, weights.Output));
+            }
+
+            (_cos, _sin) = RopeTables(context, config, weights.RopeFactors);
+            Own(_cos);
+            Own(_sin);
+
+            var deviceMatrices = _layers.SelectMany(l => l.Matrices).ToList();
+            var hostLayerOverrides = new List<(int Layer, string Field, WeightMatrix Host)>();
+            for (int l = 0; l < FirstLayer; l++)
+            {
+                foreach (var (field, matrix) in Fields(weights.Layers[l]))
+                {
+                    if (placement.DeviceOf(matrix.Name, ComputeDevice.Cpu) == ComputeDevice.Cuda)
+                        hostLayerOverrides.Add((l, field, matrix));
+                }
+            }
+
+            var sentUp = hostLayerOverrides.Select(o => Own(Upload(context, file, o.Host))).ToList();
+            int widestInput = Math.Max(config.EmbeddingLength, Math.Max(config.QueryLength, config.FeedForwardLength));
+            int widestOutput = widestInput;
+            long largestTernary = deviceMatrices.Concat(sentUp).OfType<DeviceTernaryMatrix>()
+                .Select(m => (long)m.Rows * m.Groups * 64).DefaultIfEmpty(0).Max();
+            Workspace = Own(new InferenceWorkspace(context, kernels, new WorkspaceShape(ChunkTokens, config.EmbeddingLength, config.QueryLength,
+                config.KeyValueLength, config.FeedForwardLength, config.VocabSize, widestInput, widestOutput, largestTernary)));
+
+            var layers = weights.Layers.ToArray();
+            for (int i = 0; i < hostLayerOverrides.Count; i++)
+            {
+                var (l, field, _) = hostLayerOverrides[i];
+                layers[l] = Replace(layers[l], field, new DeviceComputedMatrix(sentUp[i], Workspace));
+            }
+            HostWeights = hostLayerOverrides.Count == 0 ? weights : weights.With(layers, weights.Output);
+            foreach (var m in HostWeights.Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down }))
+                m.Pool ??= weights.Output.Pool;
+
+            Graphable = deviceMatrices.All(m => !m.ComputesOnHost);
+            long weightBytes = deviceMatrices.Concat(sentUp).Sum(m => m.DeviceBytes) + (_head?.DeviceBytes ?? 0);
+            int onHost = deviceMatrices.Count(m => m.ComputesOnHost);
+            string head = _head is null ? "on the CPU" : _head.Kind + " on the GPU";
+            Summary = string.Create(CultureInfo.InvariantCulture,
+                $"CUDA {context.Name}: {Describe(FirstLayer, blocks)}, head {head}; {weightBytes / (1024.0 * 1024):F0} MiB of weights on the GPU")
+                + (onHost > 0 ? $"; {onHost} tensor(s) of GPU blocks on the CPU" : "")
+                + (sentUp.Count > 0 ? $"; {sentUp.Count} tensor(s) of CPU blocks on the GPU" : "");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public ModelConfig Config { get; }
+
+    public CudaContext Context { get; }
+
+    public int FirstLayer { get; }
+
+    public bool ComputesHead { get; }
+
+    public ModelWeights HostWeights { get; } = null!;
+
+    public int ChunkTokens { get; }
+
+    public string Summary { get; } = "";
+
+    public InferenceWorkspace Workspace { get; } = null!;
+
+    /// <summary>Whether a decoding step can be one CUDA graph (no product of a device block waits for the host).</summary>
+    public bool Graphable { get; }
+
+    internal IReadOnlyList<DeviceLayer> Layers => _layers;
+
+    public IOffloadSession CreateSession(int contextLength) => new CudaOffloadSession(this, contextLength);
+
+    /// <summary>Queues the device's blocks for <paramref name="tokens"/> tokens whose hidden states are in the workspace.</summary>
+    internal void RecordBlocks(int tokens, IReadOnlyList<DeviceBuffer<float>> keys, IReadOnlyList<DeviceBuffer<float>> values)
+    {
+        var ws = Workspace;
+        var c = Config;
+        float epsilon = c.RmsNormEpsilon;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var layer = _layers[i];
+            var attentionInput = ws.NormQuantize(ws.Hidden.Pointer, layer.AttentionNorm.Pointer, c.EmbeddingLength, epsilon, tokens);
+            layer.Query.Multiply(ws, attentionInput, tokens, ws.Queries.Pointer, false);
+            layer.Key.Multiply(ws, attentionInput, tokens, ws.Keys.Pointer, false);
+            layer.Value.Multiply(ws, attentionInput, tokens, ws.Values.Pointer, false);
+
+            var rope = new KernelArguments();
+            rope.Add(ws.Queries.Pointer);
+            rope.Add(ws.Keys.Pointer);
+            rope.Add(ws.Values.Pointer);
+            rope.Add(keys[i].Pointer);
+            rope.Add(values[i].Pointer);
+            rope.Add(_cos.Pointer);
+            rope.Add(_sin.Pointer);
+            rope.Add(ws.Step.Pointer);
+            rope.Add(c.QueryLength);
+            rope.Add(c.KeyValueLength);
+            rope.Add(c.HeadDim);
+            rope.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
+            ws.Kernels.RopeStore.Launch(tokens, 128, 0, ws.Stream, ref rope);
+
+            var attention = new KernelArguments();
+            attention.Add(ws.Queries.Pointer);
+            attention.Add(keys[i].Pointer);
+            attention.Add(values[i].Pointer);
+            attention.Add(ws.Step.Pointer);
+            attention.Add(c.HeadCount);
+            attention.Add(c.HeadCountKv);
+            attention.Add(c.HeadDim);
+            attention.Add(ws.AttentionOutput.Pointer);
+            ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, (c.HeadDim + CudaInferenceKernels.AttentionChunk) * sizeof(float), ws.Stream, ref attention);
+
+            var outputInput = ws.NormQuantize(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, tokens);
+            layer.Output.Multiply(ws, outputInput, tokens, ws.Hidden.Pointer, true);
+
+            var ffnInput = ws.NormQuantize(ws.Hidden.Pointer, layer.FfnNorm.Pointer, c.EmbeddingLength, epsilon, tokens);
+            layer.Gate.Multiply(ws, ffnInput, tokens, ws.Gate.Pointer, false);
+            layer.Up.Multiply(ws, ffnInput, tokens, ws.Up.Pointer, false);
+
+            int ffnStride = DeviceTernaryMatrix.PaddedColumns(c.FeedForwardLength);
+            var gated = new KernelArguments();
+            gated.Add(ws.Gate.Pointer);
+            gated.Add(ws.Up.Pointer);
+            gated.Add(c.FeedForwardLength);
+            gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
+            gated.Add(layer.FfnSubNorm?.Pointer ?? DevicePointer.Null);
+            gated.Add(epsilon);
+            gated.Add(ws.Activated.Pointer);
+            gated.Add(ws.Quantized.Pointer);
+            gated.Add(ffnStride);
+            gated.Add(ws.QuantizedScales.Pointer);
+            ws.Kernels.GatedNormQuantize.Launch(tokens, 256, 0, ws.Stream, ref gated);
+            layer.Down.Multiply(ws, new MatrixInput(ws.Activated.Pointer, ws.Quantized.Pointer, ws.QuantizedScales.Pointer, ffnStride), tokens,
+                ws.Hidden.Pointer, true);
+        }
+    }
+
+    /// <summary>Queues the output norm and the head for tokens [first, first + count) (at most eight) into the workspace's logits.</summary>
+    internal void RecordHead(int first, int count)
+    {
+        var ws = Workspace;
+        var input = ws.NormQuantize(ws.Hidden.At((long)first * Config.EmbeddingLength), _outputNorm!.Pointer, Config.EmbeddingLength, Config.OutputNormEpsilon, count);
+        _head!.Multiply(ws, input, count, ws.Logits.Pointer, false);
+    }
+
+    /// <summary>Whether the host matrix computes with the stored tensor's values (false when --head-type requantized it).</summary>
+    private static bool ComputesStoredValues(WeightMatrix host, GgufTensorInfo stored) => stored.Type switch
+    {
+        GgmlType.F16 => host is HalfWeightMatrix,
+        GgmlType.BF16 => host is BFloat16WeightMatrix,
+        GgmlType.F32 => host is FloatWeightMatrix,
+        _ => false,
+    };
+
+    private static DeviceLayer UploadLayer(CudaContext context, GgufFile file, ModelConfig c, LayerWeights w, int layer, ModelPlacement placement)
+    {
+        var made = new List<IDisposable>();
+        T Keep<T>(T item)
+            where T : IDisposable
+        {
+            made.Add(item);
+            return item;
+        }
+
+        try
+        {
+            DeviceMatrix Matrix(WeightMatrix host) => Keep(placement.DeviceOf(host.Name, ComputeDevice.Cuda) == ComputeDevice.Cpu
+                ? new HostComputedMatrix(host)
+                : Upload(context, file, host));
+            return new DeviceLayer(
+                Keep(Vector(context, w.AttentionNorm)),
+                Matrix(w.Query),
+                Matrix(w.Key),
+                Matrix(w.Value),
+                Matrix(w.Output),
+                w.AttentionSubNorm is null ? null : Keep(Vector(context, w.AttentionSubNorm)),
+                Keep(Vector(context, w.FfnNorm)),
+                Matrix(w.Gate),
+                Matrix(w.Up),
+                Matrix(w.Down),
+                w.FfnSubNorm is null ? null : Keep(Vector(context, w.FfnSubNorm)));
+        }
+        catch
+        {
+            foreach (var item in made)
+                item.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A block's matrix on the device: ternary tensors as codes, others as floats.</summary>
+    private static DeviceMatrix Upload(CudaContext context, GgufFile file, WeightMatrix host)
+    {
+        if (!file.TryGetTensor(host.Name, out var tensor))
+            throw new InvalidDataException($"{file.Path}: tensor '{host.Name}' is missing");
+        return TernaryCodec.IsTernary(tensor.Type)
+            ? DeviceTernaryMatrix.Upload(context, file, tensor, host.Rows, host.Columns)
+            : DeviceFloatMatrix.Upload(context, file, tensor, host);
+    }
+
+    private static DeviceBuffer<float> Vector(CudaContext context, float[] values)
+    {
+        var buffer = new DeviceBuffer<float>(context, values.Length);
+        buffer.Upload(values);
+        return buffer;
+    }
+
+    /// <summary>cos and sin of every position's angles, as the CPU engine computes them (so RoPE rounds the same).</summary>
+    private static (DeviceBuffer<float> Cos, DeviceBuffer<float> Sin) RopeTables(CudaContext context, ModelConfig c, float[]? factors)
+    {
+        float[] frequencies = Transformer.RopeFrequencies(c, factors);
+        int half = frequencies.Length;
+        var cos = new float[(long)c.ContextLength * half];
+        var sin = new float[cos.Length];
+        for (int p = 0; p < c.ContextLength; p++)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                float angle = p * frequencies[i];
+                cos[((long)p * half) + i] = MathF.Cos(angle);
+                sin[((long)p * half) + i] = MathF.Sin(angle);
+            }
+        }
+
+        return (Vector(context, cos), Vector(context, sin));
+    }
+
+    private static IEnumerable<(string Field, WeightMatrix Matrix)> Fields(LayerWeights w) =>
+    [
+        ("q", w.Query), ("k", w.Key), ("v", w.Value), ("o", w.Output), ("gate", w.Gate), ("up", w.Up), ("down", w.Down),
+    ];
+
+    private static LayerWeights Replace(LayerWeights w, string field, WeightMatrix matrix) => field switch
+    {
+        "q" => w with { Query = matrix },
+        "k" => w with { Key = matrix },
+        "v" => w with { Value = matrix },
+        "o" => w with { Output = matrix },
+        "gate" => w with { Gate = matrix },
+        "up" => w with { Up = matrix },
+        _ => w with { Down = matrix },
+    };
+
+    private static string Describe(int first, int blocks) =>
+        first >= blocks ? "no blocks" : first == 0 ? $"all {blocks} blocks" : $"blocks {first}–{blocks - 1} of {blocks}";
+
+    private T Own<T>(T resource)
+        where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+            _owned[i].Dispose();
+        _owned.Clear();
+    }
+}

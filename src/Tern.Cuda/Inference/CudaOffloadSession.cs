@@ -1,0 +1,141 @@
+using Tern.Inference.Placement;
+using Tern.Models;
+
+namespace Tern.Cuda.Inference;
+
+/// <summary>
+/// One conversation on the device: the KV cache of the device's blocks (float32, [context, KV width] per block) and
+/// the CUDA graph of a decoding step. A step is one graph launch: it copies the token's hidden state and position up
+/// from page-locked memory, runs every block and the head, and copies the logits (or, with the head on the host, the
+/// hidden state) back, so the host waits once per token. Prompts run the same kernels without a graph.
+/// </summary>
+internal sealed class CudaOffloadSession : IOffloadSession
+{
+    private readonly CudaModelOffload _model;
+    private readonly DeviceBuffer<float>[] _keys, _values;
+    private CudaGraph? _decodeStep;
+
+    public CudaOffloadSession(CudaModelOffload model, int contextLength)
+    {
+        _model = model;
+        int layers = model.Layers.Count;
+        long perLayer = (long)contextLength * model.Config.KeyValueLength;
+        long needed = 2L * layers * perLayer * sizeof(float);
+        var (free, _) = model.Context.GetMemoryInfo();
+        if (needed > free)
+        {
+            throw new InvalidOperationException(
+                $"the KV cache of {layers} GPU blocks for {contextLength} tokens needs {needed / (1024.0 * 1024 * 1024):F2} GiB and the GPU has " +
+                $"{free / (1024.0 * 1024 * 1024):F2} GiB free: use a shorter context (-c) or fewer GPU layers (-ngl)");
+        }
+
+        _keys = new DeviceBuffer<float>[layers];
+        _values = new DeviceBuffer<float>[layers];
+        try
+        {
+            for (int i = 0; i < layers; i++)
+            {
+                _keys[i] = new DeviceBuffer<float>(model.Context, Math.Max(1, perLayer));
+                _values[i] = new DeviceBuffer<float>(model.Context, Math.Max(1, perLayer));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public void Forward(Span<float> hidden, int tokens, int position, int firstLogits, LogitsHandler? onLogits, Span<float> lastLogits)
+    {
+        var ws = _model.Workspace;
+        int dim = _model.Config.EmbeddingLength, vocabulary = _model.Config.VocabSize;
+        if (tokens < 1 || tokens > ws.Shape.Tokens)
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"the device takes 1 to {ws.Shape.Tokens} tokens per call");
+        ws.Context.MakeCurrent();
+        hidden[..(tokens * dim)].CopyTo(ws.StagedHidden.Span);
+        ws.StagedStep.Span[0] = position;
+
+        bool head = _model.ComputesHead && firstLogits < tokens;
+        if (tokens == 1 && _model.Graphable)
+        {
+            _decodeStep ??= CudaGraph.Capture(ws.Stream, _ => RecordStep());
+            _decodeStep.Launch(ws.Stream);
+            ws.Stream.Synchronize();
+            if (!_model.ComputesHead)
+            {
+                ws.StagedHidden.Span[..dim].CopyTo(hidden);
+            }
+            else if (head)
+            {
+                var logits = ws.StagedLogits.Span[..vocabulary];
+                onLogits?.Invoke(0, logits);
+                logits.CopyTo(lastLogits);
+            }
+
+            return;
+        }
+
+        RecordInput(tokens);
+        _model.RecordBlocks(tokens, _keys, _values);
+        if (!_model.ComputesHead)
+        {
+            ws.StagedHidden.CopyFromDevice(ws.Hidden.Pointer, 0, tokens * dim, ws.Stream);
+            ws.Stream.Synchronize();
+            ws.StagedHidden.Span[..(tokens * dim)].CopyTo(hidden);
+            return;
+        }
+
+        for (int first = firstLogits; first < tokens; first += CudaInferenceKernels.MatvecTokens)
+        {
+            int count = Math.Min(CudaInferenceKernels.MatvecTokens, tokens - first);
+            _model.RecordHead(first, count);
+            ws.StagedLogits.CopyFromDevice(ws.Logits.Pointer, 0, count * vocabulary, ws.Stream);
+            ws.Stream.Synchronize();
+            for (int i = 0; i < count; i++)
+            {
+                var logits = ws.StagedLogits.Span.Slice(i * vocabulary, vocabulary);
+                onLogits?.Invoke(first + i, logits);
+                if (first + i == tokens - 1)
+                    logits.CopyTo(lastLogits);
+            }
+        }
+
+        if (firstLogits >= tokens)
+            ws.Stream.Synchronize();
+    }
+
+    /// <summary>What the decoding graph holds: input up, every block, the head (or the hidden state) down.</summary>
+    private void RecordStep()
+    {
+        var ws = _model.Workspace;
+        RecordInput(1);
+        _model.RecordBlocks(1, _keys, _values);
+        if (_model.ComputesHead)
+        {
+            _model.RecordHead(0, 1);
+            ws.StagedLogits.CopyFromDevice(ws.Logits.Pointer, 0, _model.Config.VocabSize, ws.Stream);
+        }
+        else
+        {
+            ws.StagedHidden.CopyFromDevice(ws.Hidden.Pointer, 0, _model.Config.EmbeddingLength, ws.Stream);
+        }
+    }
+
+    private void RecordInput(int tokens)
+    {
+        var ws = _model.Workspace;
+        ws.StagedHidden.CopyToDevice(ws.Hidden.Pointer, 0, tokens * _model.Config.EmbeddingLength, ws.Stream);
+        ws.StagedStep.CopyToDevice(ws.Step.Pointer, 0, 1, ws.Stream);
+    }
+
+    public void Dispose()
+    {
+        _decodeStep?.Dispose();
+        _decodeStep = null;
+        foreach (var buffer in _keys)
+            buffer?.Dispose();
+        foreach (var buffer in _values)
+            buffer?.Dispose();
+    }
+}

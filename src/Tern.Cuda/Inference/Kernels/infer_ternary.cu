@@ -1,0 +1,115 @@
+// Ternary matrix products. Weights are stored as 2-bit codes w + 1 ∈ {0, 1, 2}, each row padded with zero weights to
+// a multiple of 64 columns; a 32-bit word holds 16 consecutive weights, weight 4·s + b of the word in bits 2·s of
+// byte b, so (word >> 2·s) & 0x03030303 is four consecutive codes as bytes, and subtracting 1 from each byte
+// (__vsub4, no borrow between bytes) gives the four weights as signed bytes for __dp4a with four activations.
+// Integer dot products are exact, so the output is the CPU's: y = dot · (γ / s), or with block scales
+// y = Σ_b dot_b·γ_b / s.
+
+#define TERNARY_MAX_TOKENS 8
+
+__device__ __forceinline__ int dot16(unsigned int word, int4 a, int acc)
+{
+    acc = __dp4a((int)__vsub4(word & 0x03030303u, 0x01010101u), a.x, acc);
+    acc = __dp4a((int)__vsub4((word >> 2) & 0x03030303u, 0x01010101u), a.y, acc);
+    acc = __dp4a((int)__vsub4((word >> 4) & 0x03030303u, 0x01010101u), a.z, acc);
+    acc = __dp4a((int)__vsub4((word >> 6) & 0x03030303u, 0x01010101u), a.w, acc);
+    return acc;
+}
+
+// A warp per row, up to TERNARY_MAX_TOKENS tokens per launch (decoding, short prompts): each weight is read once
+// and used for every token. codes [rows, groups] of uint4 (64 weights each); q [tokens, q_stride] int8 with
+// q_stride = 64·groups; scale_blocks 0: one scale for the matrix (scales[0]), else scales [rows, scale_blocks].
+// y[t·y_stride + row] is set, or added to when accumulate (the residual stream).
+extern "C" __global__ void ternary_matvec(const uint4* __restrict__ codes, int rows, int groups,
+    const float* __restrict__ scales, int scale_blocks, const signed char* __restrict__ q,
+    const float* __restrict__ q_scales, int tokens, float* __restrict__ y, int y_stride, int accumulate)
+{
+    int row = (int)((blockIdx.x * (long long)blockDim.x + threadIdx.x) / WARP);
+    int lane = threadIdx.x % WARP;
+    if (row >= rows)
+        return;
+    const uint4* w = codes + (long long)row * groups;
+    int q_stride = groups * 64;
+    int groups_per_scale = scale_blocks > 0 ? groups / scale_blocks : groups;
+    int acc[TERNARY_MAX_TOKENS];
+    float facc[TERNARY_MAX_TOKENS];
+#pragma unroll
+    for (int t = 0; t < TERNARY_MAX_TOKENS; t++)
+    {
+        acc[t] = 0;
+        facc[t] = 0.0f;
+    }
+
+    for (int i = lane; i < groups; i += WARP)
+    {
+        uint4 v = __ldg(w + i);
+        float block_scale = scale_blocks > 0 ? scales[(long long)row * scale_blocks + i / groups_per_scale] : 0.0f;
+#pragma unroll
+        for (int t = 0; t < TERNARY_MAX_TOKENS; t++)
+        {
+            if (t < tokens)
+            {
+                const int4* a = reinterpret_cast<const int4*>(q + (long long)t * q_stride) + i * 4;
+                int d = dot16(v.x, __ldg(a), 0);
+                d = dot16(v.y, __ldg(a + 1), d);
+                d = dot16(v.z, __ldg(a + 2), d);
+                d = dot16(v.w, __ldg(a + 3), d);
+                if (scale_blocks > 0)
+                    facc[t] += (float)d * block_scale;
+                else
+                    acc[t] += d;
+            }
+        }
+    }
+
+#pragma unroll
+    for (int t = 0; t < TERNARY_MAX_TOKENS; t++)
+    {
+        if (t < tokens)
+        {
+            float value;
+            if (scale_blocks > 0)
+            {
+                value = warp_sum(facc[t]) / q_scales[t];
+            }
+            else
+            {
+                int total = warp_sum_int(acc[t]);
+                value = (float)total * (scales[0] / q_scales[t]);
+            }
+            if (lane == 0)
+            {
+                float* o = y + (long long)t * y_stride + row;
+                *o = accumulate ? *o + value : value;
+            }
+        }
+    }
+}
+
+// Codes to signed bytes for the int8 tensor-core product of a prompt: word i becomes bytes 16·i … 16·i + 15.
+extern "C" __global__ void ternary_unpack(const unsigned int* __restrict__ codes, long long words, int4* __restrict__ out)
+{
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= words)
+        return;
+    unsigned int word = codes[i];
+    int4 o;
+    o.x = (int)__vsub4(word & 0x03030303u, 0x01010101u);
+    o.y = (int)__vsub4((word >> 2) & 0x03030303u, 0x01010101u);
+    o.z = (int)__vsub4((word >> 4) & 0x03030303u, 0x01010101u);
+    o.w = (int)__vsub4((word >> 6) & 0x03030303u, 0x01010101u);
+    out[i] = o;
+}
+
+// The product's integers [tokens, rows] to outputs: y = dot · (γ / s_t), set or added.
+extern "C" __global__ void scale_products(const int* __restrict__ products, int tokens, int rows, float gamma,
+    const float* __restrict__ q_scales, float* __restrict__ y, int y_stride, int accumulate)
+{
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= (long long)tokens * rows)
+        return;
+    int t = (int)(i / rows), r = (int)(i % rows);
+    float value = (float)products[i] * (gamma / q_scales[t]);
+    float* o = y + (long long)t * y_stride + r;
+    *o = accumulate ? *o + value : value;
+}
