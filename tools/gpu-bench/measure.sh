@@ -95,10 +95,9 @@ step() {
 }
 
 s_smi() {
+    nvidia-smi
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.limit,temperature.gpu,utilization.gpu \
         --format=csv | tee "$STEPS/smi.csv"
-    nvidia-smi >"$STEPS/smi.txt"
-    cat "$STEPS/smi.txt"
 }
 
 s_smi_after() {

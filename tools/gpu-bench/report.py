@@ -29,11 +29,20 @@ def load_json(path, problems):
     try:
         with open(path) as f:
             text = f.read()
-        start = min([i for i in (text.find("{"), text.find("[")) if i >= 0], default=0)
-        return json.loads(text[start:])
-    except (ValueError, OSError) as e:
+    except OSError as e:
         problems.append(f"{os.path.basename(path)}: unreadable ({e})")
         return None
+    # The JSON may follow log lines (a program printing progress to stdout): try each line that opens one.
+    decoder, pos, err = json.JSONDecoder(), 0, "empty"
+    for line in text.splitlines(keepends=True):
+        if line.lstrip()[:1] in ("{", "["):
+            try:
+                return decoder.raw_decode(text, pos + len(line) - len(line.lstrip()))[0]
+            except ValueError as e:
+                err = str(e)
+        pos += len(line)
+    problems.append(f"{os.path.basename(path)}: unreadable ({err})")
+    return None
 
 
 def tern_bench(rows):
