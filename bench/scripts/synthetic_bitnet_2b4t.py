@@ -2,15 +2,33 @@
 """Writes a Hugging Face folder with the exact shapes of microsoft/bitnet-b1.58-2B-4T-bf16 (random bf16 weights,
 about 4.8 GB) for measuring `tern convert` on a model of that size. Standard library only.
 
-    python3 bench/scripts/synthetic_bitnet_2b4t.py OUT_DIR [--layers N] [--tokenizer-dir ../shared/data/tokenizers/llama3]
+    python3 bench/scripts/synthetic_bitnet_2b4t.py OUT_DIR [--layers N] [--tokenizer-dir ../shared/data/tokenizers/llama3] [--jobs J]
+
+--jobs J fills the weights with J processes, each writing its own 64 MiB chunks in place (os.pwrite); the file has
+the same header and the same byte distribution as with one process (random bytes differ from run to run anyway).
 """
 import argparse, json, os, shutil, struct
+from concurrent.futures import ProcessPoolExecutor
 
 HIDDEN, FF, HEADS, KV_HEADS, VOCAB = 2560, 6912, 20, 5, 128256
 HEAD_DIM = HIDDEN // HEADS
 
 # Each random byte becomes 0x3C..0x3F or 0xBC..0xBF: bf16 values of magnitude 2^-7..2, never NaN or Inf.
 TABLE = bytes(0x3C | (x & 0x83) for x in range(256))
+CHUNK = 64 << 20
+
+
+def fill(path, start, end):
+    """Writes random table-mapped bytes to [start, end) of path (which already has its final length)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        while start < end:
+            n = min(end - start, CHUNK)
+            os.pwrite(fd, os.urandom(n).translate(TABLE), start)
+            start += n
+    finally:
+        os.close(fd)
+    return end
 
 
 def tensors(layers):
@@ -35,6 +53,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--layers", type=int, default=30)
+    ap.add_argument("--jobs", type=int, default=1, help="processes writing the weights (default 1)")
     ap.add_argument("--tokenizer-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "tokenizers", "llama3"))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -49,14 +68,25 @@ def main():
         offset += 2 * n
     blob = json.dumps(header, separators=(",", ":")).encode()
     blob += b" " * (-len(blob) % 8)
-    with open(os.path.join(a.out, "model.safetensors"), "wb") as f:
+    path = os.path.join(a.out, "model.safetensors")
+    with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(blob)))
         f.write(blob)
-        for size in plan:
-            while size > 0:
-                n = min(size, 64 << 20)
-                f.write(os.urandom(n).translate(TABLE))
-                size -= n
+        if a.jobs <= 1:
+            for size in plan:
+                while size > 0:
+                    n = min(size, CHUNK)
+                    f.write(os.urandom(n).translate(TABLE))
+                    size -= n
+        else:
+            f.truncate(8 + len(blob) + offset)
+    if a.jobs > 1:
+        # The data section is one run of bytes; tensor boundaries don't matter to the filler.
+        base = 8 + len(blob)
+        spans = [(base + s, base + min(s + CHUNK, offset)) for s in range(0, offset, CHUNK)]
+        with ProcessPoolExecutor(a.jobs) as pool:
+            for _ in pool.map(fill, [path] * len(spans), [s for s, _ in spans], [e for _, e in spans]):
+                pass
 
     config = {
         "architectures": ["BitNetForCausalLM"], "model_type": "bitnet", "hidden_act": "relu2",
