@@ -15,8 +15,8 @@ internal sealed class CudaInferenceKernels : IDisposable
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
 
-    /// <summary>Positions the attention kernel scores at a time (ATTENTION_CHUNK), and the largest head it takes.</summary>
-    public const int AttentionChunk = 256, AttentionMaxHeadDim = 1024;
+    /// <summary>The largest head the attention kernel takes (ATTENTION_MAX_DIMS × 256 threads).</summary>
+    public const int AttentionMaxHeadDim = 1024;
 
     private readonly CudaModule _module;
 
@@ -41,6 +41,8 @@ internal sealed class CudaInferenceKernels : IDisposable
         AddRows = _module.GetKernel("add_rows");
         RopeStore = _module.GetKernel("rope_store");
         Attention = _module.GetKernel("attention");
+        // A row of scores for the whole context lives in shared memory: let launches use all a block may have.
+        Attention.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - Attention.StaticSharedBytes);
     }
 
     public CudaKernel RmsNormQuantize { get; }

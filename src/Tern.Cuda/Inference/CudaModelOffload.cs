@@ -121,7 +121,7 @@ internal sealed class CudaModelOffload : IModelOffload
     public IOffloadSession CreateSession(int contextLength) => new CudaOffloadSession(this, contextLength);
 
     /// <summary>Queues the device's blocks for <paramref name="tokens"/> tokens whose hidden states are in the workspace.</summary>
-    internal void RecordBlocks(int tokens, IReadOnlyList<DeviceBuffer<float>> keys, IReadOnlyList<DeviceBuffer<float>> values)
+    internal void RecordBlocks(int tokens, IReadOnlyList<DeviceBuffer<float>> keys, IReadOnlyList<DeviceBuffer<float>> values, int contextLength)
     {
         var ws = Workspace;
         var c = Config;
@@ -158,7 +158,7 @@ internal sealed class CudaModelOffload : IModelOffload
             attention.Add(c.HeadCountKv);
             attention.Add(c.HeadDim);
             attention.Add(ws.AttentionOutput.Pointer);
-            ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, (c.HeadDim + CudaInferenceKernels.AttentionChunk) * sizeof(float), ws.Stream, ref attention);
+            ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, AttentionSharedBytes(contextLength), ws.Stream, ref attention);
 
             var outputInput = ws.NormQuantize(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, tokens);
             layer.Output.Multiply(ws, outputInput, tokens, ws.Hidden.Pointer, true);
@@ -184,6 +184,9 @@ internal sealed class CudaModelOffload : IModelOffload
                 ws.Hidden.Pointer, true);
         }
     }
+
+    /// <summary>The attention kernel's shared memory: the query and the scores of every position of the context.</summary>
+    internal int AttentionSharedBytes(int contextLength) => (Config.HeadDim + contextLength) * sizeof(float);
 
     /// <summary>Queues the output norm and the head for tokens [first, first + count) (at most eight) into the workspace's logits.</summary>
     internal void RecordHead(int first, int count)

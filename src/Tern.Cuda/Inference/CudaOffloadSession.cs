@@ -18,7 +18,16 @@ internal sealed class CudaOffloadSession : IOffloadSession
     public CudaOffloadSession(CudaModelOffload model, int contextLength)
     {
         _model = model;
+        ContextLength = contextLength;
         int layers = model.Layers.Count;
+        int shared = model.AttentionSharedBytes(contextLength);
+        if (shared > model.Context.MaxSharedMemoryPerBlockOptIn)
+        {
+            throw new NotSupportedException(
+                $"a context of {contextLength} tokens is beyond the CUDA attention kernel, which keeps a row of scores in shared memory " +
+                $"({shared} bytes; the GPU gives a block at most {model.Context.MaxSharedMemoryPerBlockOptIn}): use a shorter context (-c)");
+        }
+
         long perLayer = (long)contextLength * model.Config.KeyValueLength;
         long needed = 2L * layers * perLayer * sizeof(float);
         var (free, _) = model.Context.GetMemoryInfo();
@@ -45,6 +54,8 @@ internal sealed class CudaOffloadSession : IOffloadSession
             throw;
         }
     }
+
+    public int ContextLength { get; }
 
     public void Forward(Span<float> hidden, int tokens, int position, int firstLogits, LogitsHandler? onLogits, Span<float> lastLogits)
     {
@@ -77,7 +88,7 @@ internal sealed class CudaOffloadSession : IOffloadSession
         }
 
         RecordInput(tokens);
-        _model.RecordBlocks(tokens, _keys, _values);
+        _model.RecordBlocks(tokens, _keys, _values, ContextLength);
         if (!_model.ComputesHead)
         {
             ws.StagedHidden.CopyFromDevice(ws.Hidden.Pointer, 0, tokens * dim, ws.Stream);
@@ -110,7 +121,7 @@ internal sealed class CudaOffloadSession : IOffloadSession
     {
         var ws = _model.Workspace;
         RecordInput(1);
-        _model.RecordBlocks(1, _keys, _values);
+        _model.RecordBlocks(1, _keys, _values, ContextLength);
         if (_model.ComputesHead)
         {
             _model.RecordHead(0, 1);

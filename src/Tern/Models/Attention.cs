@@ -115,17 +115,14 @@ internal sealed class Attention : IParallelWork
     private ArraySegment<float> Row(float[] buffer, int token, int j, int group) =>
         new(buffer, ((token * group) + j) * _contextLength, _contextLength);
 
-    /// <summary>Scores of positions [start, end) into <paramref name="scores"/>[start …].</summary>
+    /// <summary>
+    /// Scores of positions [start, end) into <paramref name="scores"/>[start …]: q·k in <see cref="Kernels.WarpOrderSum"/>'s
+    /// order, as the CUDA attention kernel sums them, times 1/√d.
+    /// </summary>
     private void Scores(ReadOnlySpan<float> q, Span<float> scores, int start, int end, int kvOffset, float scale)
     {
-        if (Vector512.IsHardwareAccelerated && _c.HeadDim == 128)
-        {
-            Scores128(q, scores[start..end], start, kvOffset, scale);
-            return;
-        }
-
         for (int t = start; t < end; t++)
-            scores[t] = TensorPrimitives.Dot(q, _cache!.Key(_layer, t).Slice(kvOffset, _c.HeadDim)) * scale;
+            scores[t] = Kernels.WarpOrderSum.Dot(q, _cache!.Key(_layer, t).Slice(kvOffset, _c.HeadDim)) * scale;
     }
 
     /// <summary>o += Σ p_t · v_t over positions [start, end), each element summed in position order.</summary>
@@ -139,35 +136,6 @@ internal sealed class Attention : IParallelWork
 
         for (int t = start; t < end; t++)
             TensorPrimitives.MultiplyAdd(_cache!.Value(_layer, t).Slice(kvOffset, _c.HeadDim), p[t], o, o);
-    }
-
-    /// <summary>
-    /// q·k_t for every position with heads of 128 (2B-4T, Llama 3): the query stays in eight registers and each
-    /// position costs eight multiply-adds and one horizontal sum, where a library call per position costs several times that.
-    /// </summary>
-    private void Scores128(ReadOnlySpan<float> query, Span<float> scores, int first, int kvOffset, float scale)
-    {
-        var keys = _cache!.LayerKeys(_layer);
-        int width = _c.KeyValueLength;
-        ref float k = ref MemoryMarshal.GetReference(keys);
-        ref float qs = ref MemoryMarshal.GetReference(query);
-        var q0 = Vector512.LoadUnsafe(ref qs);
-        var q1 = Vector512.LoadUnsafe(ref qs, 16);
-        var q2 = Vector512.LoadUnsafe(ref qs, 32);
-        var q3 = Vector512.LoadUnsafe(ref qs, 48);
-        var q4 = Vector512.LoadUnsafe(ref qs, 64);
-        var q5 = Vector512.LoadUnsafe(ref qs, 80);
-        var q6 = Vector512.LoadUnsafe(ref qs, 96);
-        var q7 = Vector512.LoadUnsafe(ref qs, 112);
-        nuint row = (nuint)((first * width) + kvOffset);
-        for (int t = 0; t < scores.Length; t++, row += (nuint)width)
-        {
-            var a = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref k, row + 16), q0 * Vector512.LoadUnsafe(ref k, row));
-            var b = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref k, row + 48), q2 * Vector512.LoadUnsafe(ref k, row + 32));
-            a = Vector512.FusedMultiplyAdd(q5, Vector512.LoadUnsafe(ref k, row + 80), Vector512.FusedMultiplyAdd(q4, Vector512.LoadUnsafe(ref k, row + 64), a));
-            b = Vector512.FusedMultiplyAdd(q7, Vector512.LoadUnsafe(ref k, row + 112), Vector512.FusedMultiplyAdd(q6, Vector512.LoadUnsafe(ref k, row + 96), b));
-            scores[t] = Vector512.Sum(a + b) * scale;
-        }
     }
 
     /// <summary>

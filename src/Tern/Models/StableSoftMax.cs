@@ -2,8 +2,9 @@ namespace Tern.Models;
 
 /// <summary>
 /// Softmax that subtracts the maximum first (TensorPrimitives.SoftMax exponentiates the raw inputs, so scores of a
-/// few hundred, ordinary for attention in wide models, overflow to ∞ and give NaN). Scalar, summed in order, with
-/// the C library's expf: the same arithmetic as llama2.c's run.c, whose outputs the reference engine reproduces.
+/// few hundred, ordinary for attention in wide models, overflow to ∞ and give NaN). The exponential and the sum are
+/// <see cref="Kernels.PortableExp"/> and <see cref="Kernels.WarpOrderSum"/>, so the CUDA attention kernel rounds
+/// every probability alike.
 /// </summary>
 internal static class StableSoftMax
 {
@@ -12,12 +13,9 @@ internal static class StableSoftMax
         float max = values[0];
         for (int i = 1; i < values.Length; i++)
             max = MathF.Max(max, values[i]);
-        float sum = 0;
         for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = MathF.Exp(values[i] - max);
-            sum += values[i];
-        }
+            values[i] = Kernels.PortableExp.Exp(values[i] - max);
+        float sum = Kernels.WarpOrderSum.Sum(values);
 
         for (int i = 0; i < values.Length; i++)
             values[i] /= sum;

@@ -240,9 +240,7 @@ public sealed class Transformer
 
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output)
     {
-        float sumOfSquares = 0;
-        foreach (float v in x)
-            sumOfSquares += v * v;
+        float sumOfSquares = Kernels.WarpOrderSum.SumOfSquares(x);
         float scale = 1f / MathF.Sqrt((sumOfSquares / x.Length) + epsilon);
         for (int i = 0; i < x.Length; i++)
             output[i] = weight[i] * (scale * x[i]);
@@ -302,7 +300,7 @@ public sealed class Transformer
         for (int i = 0; i < gate.Length; i++)
         {
             float g = gate[i];
-            float a = _c.Activation == FfnActivation.Silu ? g / (1f + MathF.Exp(-g)) : MathF.Max(g, 0) * MathF.Max(g, 0);
+            float a = _c.Activation == FfnActivation.Silu ? g / (1f + Kernels.PortableExp.Exp(-g)) : MathF.Max(g, 0) * MathF.Max(g, 0);
             gate[i] = a * up[i];
         }
     }

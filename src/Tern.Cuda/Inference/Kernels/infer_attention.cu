@@ -40,13 +40,13 @@ extern "C" __global__ void rope_store(float* __restrict__ q, const float* __rest
         vc[i] = vt[i];
 }
 
-#define ATTENTION_CHUNK 256
 #define ATTENTION_MAX_DIMS 4
 
-// A block per (head, token), blockDim.x = 256: scores of a chunk of positions (a warp per position), softmax
-// carried across chunks (running maximum and sum), and each thread's output dimensions d = tid, tid + 256, …
-// accumulated over the chunk's values. Head h reads KV head h / (heads / kv_heads). Dynamic shared memory:
-// (head_dim + ATTENTION_CHUNK) floats. out [tokens, heads·head_dim].
+// A block per (head, token), blockDim.x = 256, in the CPU engine's arithmetic so that both round alike: every score
+// q·k·(1/√d) (a warp per position, warp_order_dot), the maximum, p = portable_exp(score − max), the sum of p in
+// warp order, p / sum, then each output dimension (a thread each: d = tid, tid + 256, …) summed over the positions
+// in order. Head h reads KV head h / (heads / kv_heads). Dynamic shared memory: (head_dim + context) floats, the
+// scores of every position the token attends to. out [tokens, heads·head_dim].
 extern "C" __global__ void attention(const float* __restrict__ q, const float* __restrict__ k_cache,
     const float* __restrict__ v_cache, const int* __restrict__ step, int heads, int kv_heads, int head_dim,
     float* __restrict__ out)
@@ -54,76 +54,49 @@ extern "C" __global__ void attention(const float* __restrict__ q, const float* _
     extern __shared__ float smem[];
     __shared__ float reduce[32];
     float* qs = smem;
-    float* scores = smem + head_dim;
+    float* p = smem + head_dim;
     int h = blockIdx.x, t = blockIdx.y;
     int kv_head = h / (heads / kv_heads);
     int q_len = heads * head_dim, kv_len = kv_heads * head_dim;
-    int last = step[0] + t;
+    int n = step[0] + t + 1;
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, warps = blockDim.x / WARP;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
         qs[d] = q[(long long)t * q_len + h * head_dim + d];
     __syncthreads();
 
     float scale = 1.0f / sqrtf((float)head_dim);
-    float running_max = -__int_as_float(0x7f800000), running_sum = 0.0f;
-    float acc[ATTENTION_MAX_DIMS];
-#pragma unroll
-    for (int k = 0; k < ATTENTION_MAX_DIMS; k++)
-        acc[k] = 0.0f;
-
-    for (int base = 0; base <= last; base += ATTENTION_CHUNK)
+    for (int j = warp; j < n; j += warps)
     {
-        int n = min(ATTENTION_CHUNK, last + 1 - base);
-        for (int j = warp; j < n; j += warps)
-        {
-            const float* kr = k_cache + (long long)(base + j) * kv_len + kv_head * head_dim;
-            float dot = 0.0f;
-            for (int d = lane; d < head_dim; d += WARP)
-                dot += qs[d] * kr[d];
-            dot = warp_sum(dot);
-            if (lane == 0)
-                scores[j] = dot * scale;
-        }
-        __syncthreads();
-
-        float chunk_max = -__int_as_float(0x7f800000);
-        for (int j = threadIdx.x; j < n; j += blockDim.x)
-            chunk_max = fmaxf(chunk_max, scores[j]);
-        chunk_max = block_max(chunk_max, reduce);
-        float new_max = fmaxf(running_max, chunk_max);
-        float correction = expf(running_max - new_max);
-        float partial = 0.0f;
-        for (int j = threadIdx.x; j < n; j += blockDim.x)
-        {
-            float p = expf(scores[j] - new_max);
-            scores[j] = p;
-            partial += p;
-        }
-        partial = block_sum(partial, reduce);
-        running_sum = running_sum * correction + partial;
-        running_max = new_max;
-
-#pragma unroll
-        for (int k = 0; k < ATTENTION_MAX_DIMS; k++)
-        {
-            int d = threadIdx.x + k * blockDim.x;
-            if (d < head_dim)
-            {
-                const float* vr = v_cache + (long long)base * kv_len + kv_head * head_dim + d;
-                float sum = acc[k] * correction;
-                for (int j = 0; j < n; j++)
-                    sum += scores[j] * vr[(long long)j * kv_len];
-                acc[k] = sum;
-            }
-        }
-        __syncthreads();
+        float dot = warp_order_dot(qs, k_cache + (long long)j * kv_len + kv_head * head_dim, head_dim);
+        if (lane == 0)
+            p[j] = dot * scale;
     }
+    __syncthreads();
+
+    float largest = -__int_as_float(0x7f800000);
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+        largest = fmaxf(largest, p[j]);
+    largest = block_max(largest, reduce);
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+        p[j] = portable_exp(p[j] - largest);
+    __syncthreads();
+    float sum = warp_order_sum(p, n);
+    __syncthreads();
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+        p[j] = p[j] / sum;
+    __syncthreads();
 
 #pragma unroll
     for (int k = 0; k < ATTENTION_MAX_DIMS; k++)
     {
         int d = threadIdx.x + k * blockDim.x;
         if (d < head_dim)
-            out[(long long)t * q_len + h * head_dim + d] = acc[k] / running_sum;
+        {
+            const float* vr = v_cache + kv_head * head_dim + d;
+            float acc = 0.0f;
+            for (int j = 0; j < n; j++)
+                acc += p[j] * vr[(long long)j * kv_len];
+            out[(long long)t * q_len + h * head_dim + d] = acc;
+        }
     }
 }

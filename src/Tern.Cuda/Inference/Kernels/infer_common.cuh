@@ -57,6 +57,54 @@ __device__ __forceinline__ float block_max(float v, float* shared)
     return largest;
 }
 
+// Σ x_i·y_i in Tern.Kernels.WarpOrderSum's order: lane j adds elements j, j + 32, … in turn, then the xor butterfly
+// of warp_sum. Every warp that calls it computes the whole sum (the same bits in every thread), so a block needs no
+// shared memory or barrier for it; the CPU engine sums in this order too, so both round alike.
+__device__ __forceinline__ float warp_order_dot(const float* x, const float* y, int n)
+{
+    float v = 0.0f;
+    for (int i = threadIdx.x % WARP; i < n; i += WARP)
+        v += x[i] * y[i];
+    return warp_sum(v);
+}
+
+__device__ __forceinline__ float warp_order_sum(const float* x, int n)
+{
+    float v = 0.0f;
+    for (int i = threadIdx.x % WARP; i < n; i += WARP)
+        v += x[i];
+    return warp_sum(v);
+}
+
+// e^x with float multiplies and adds only, the operations of Tern.Kernels.PortableExp in the same order (compiled
+// with --fmad=false), so the CPU and the GPU get the same bits.
+__device__ __forceinline__ float portable_exp(float x)
+{
+    if (x != x)
+        return x;
+    if (x > 88.72283905206835f)
+        return __int_as_float(0x7f800000);
+    if (x < -103.97207708f)
+        return 0.0f;
+    float n = rintf(x * 1.44269504088896341f);
+    float r = x - (n * 0.693359375f);
+    r = r - (n * -2.12194440e-4f);
+    float r2 = r * r;
+    float p = 1.9875691500E-4f;
+    p = (p * r) + 1.3981999507E-3f;
+    p = (p * r) + 8.3334519073E-3f;
+    p = (p * r) + 4.1665795894E-2f;
+    p = (p * r) + 1.6666665459E-1f;
+    p = (p * r) + 5.0000001201E-1f;
+    float e = ((p * r2) + r) + 1.0f;
+    int k = (int)n;
+    if (k > 127)
+        return e * __int_as_float(254 << 23) * __int_as_float((k - 127 + 127) << 23);
+    if (k < -126)
+        return e * __int_as_float((k + 126 + 127) << 23) * __int_as_float(1 << 23);
+    return e * __int_as_float((k + 127) << 23);
+}
+
 // BitNet's per-token activation quantizer: s = 127 / max(max|y|, 1e-5), q = clamp(rint(y·s), −128, 127) (rint:
 // round half to even, as the CPU's MathF.Round).
 __device__ __forceinline__ signed char quantize_int8(float y, float s)

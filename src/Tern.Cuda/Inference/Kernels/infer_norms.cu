@@ -1,6 +1,6 @@
 // RMSNorm and the activation quantizer, a block per token. Columns are read from global memory up to three times
 // (sum of squares, largest magnitude, output): a row is at most a few ten kilobytes and stays in L1, and no width
-// limit comes from holding it in registers.
+// limit comes from holding it in registers. The sum of squares is warp_order_dot's, the CPU engine's order.
 
 // y = w ⊙ (x / rms(x)) (weight null: y = x), written as floats to `normed` [tokens, width] and as int8 to
 // q [tokens, q_stride] (columns past width zero, so padded weight rows add nothing) with s to scales[token].
@@ -15,10 +15,7 @@ extern "C" __global__ void rmsnorm_quantize(const float* __restrict__ x, const f
     float inverse = 1.0f;
     if (weight)
     {
-        float sum = 0.0f;
-        for (int c = threadIdx.x; c < width; c += blockDim.x)
-            sum += xr[c] * xr[c];
-        sum = block_sum(sum, shared);
+        float sum = warp_order_dot(xr, xr, width);
         inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
     }
 
@@ -53,13 +50,9 @@ extern "C" __global__ void rmsnorm_quantize(const float* __restrict__ x, const f
 // The output norm before the head: y = w ⊙ (x / rms(x)) as floats, in place allowed.
 extern "C" __global__ void rmsnorm(const float* x, const float* __restrict__ weight, int width, float epsilon, float* y)
 {
-    __shared__ float shared[32];
     long long row = blockIdx.x;
     const float* xr = x + row * width;
-    float sum = 0.0f;
-    for (int c = threadIdx.x; c < width; c += blockDim.x)
-        sum += xr[c] * xr[c];
-    sum = block_sum(sum, shared);
+    float sum = warp_order_dot(xr, xr, width);
     float inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
     for (int c = threadIdx.x; c < width; c += blockDim.x)
         y[row * width + c] = weight[c] * (inverse * xr[c]);
@@ -77,21 +70,21 @@ extern "C" __global__ void gated_norm_quantize(const float* __restrict__ gate, c
     const float* g = gate + row * width;
     const float* u = up + row * width;
     float* hr = h + row * width;
-    float sum = 0.0f;
     for (int c = threadIdx.x; c < width; c += blockDim.x)
     {
         float v = g[c];
-        float a = silu ? v / (1.0f + expf(-v)) : fmaxf(v, 0.0f) * fmaxf(v, 0.0f);
-        float product = a * u[c];
-        hr[c] = product;
-        sum += product * product;
+        float a = silu ? v / (1.0f + portable_exp(-v)) : fmaxf(v, 0.0f) * fmaxf(v, 0.0f);
+        hr[c] = a * u[c];
     }
+    __syncthreads();
 
     float inverse = 1.0f;
     if (weight)
     {
-        sum = block_sum(sum, shared);
+        float sum = warp_order_dot(hr, hr, width);
         inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
+        // Every warp has read h; the next loop overwrites it.
+        __syncthreads();
     }
 
     float largest = 0.0f;
