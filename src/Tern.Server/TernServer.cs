@@ -56,6 +56,9 @@ public sealed class TernServer : IAsyncDisposable
     /// <summary>The name clients see, once the model is loaded.</summary>
     public string? ModelId => _host.State == ModelState.Ready ? _host.Require().Id : null;
 
+    /// <summary>Where the model computes (<see cref="Inference.TernModel.Backend"/>), once it is loaded.</summary>
+    public string? Backend => _host.State == ModelState.Ready ? _host.Require().Model.Backend : null;
+
     /// <summary>Each session's context in tokens, once the model is loaded.</summary>
     public int? ContextLength => _host.State == ModelState.Ready ? _host.Require().ContextLength : null;
 

@@ -40,7 +40,8 @@ internal static class BenchCommand
                 throw new ArgumentException($"-r {r}: at least one repetition is needed");
 
             string path = parse.GetRequiredValue(model).FullName;
-            using var loaded = TernModel.Load(path, load.Read(parse));
+            using var placed = load.Read(parse);
+            using var loaded = placed.Load(path);
             if (p + n + 1 > loaded.Config.ContextLength)
                 throw new ArgumentException($"-p {p} and -n {n} need {p + n + 1} positions; the model's context is {loaded.Config.ContextLength}");
             var results = new List<BenchResult>();
@@ -51,10 +52,11 @@ internal static class BenchCommand
                 results.Add(Measure(loaded, $"tg{n}", 0, n, r, threadsUsed));
 
             var info = ModelInfo.Read(path, loaded.Config.Architecture);
+            var backend = BackendInfo.Of(loaded, placed);
             if (parse.GetValue(json) || parse.GetValue(output) == "json")
-                Console.Out.Write(ToJson(info, results));
+                Console.Out.Write(ToJson(info, backend, results));
             else
-                PrintTable(info, results);
+                PrintTable(info, backend, results);
             return 0;
         }));
         return command;
@@ -90,6 +92,24 @@ internal static class BenchCommand
         }
     }
 
+    /// <summary>
+    /// Where the model computed, in llama-bench's terms: its backend column ("CPU", "CUDA"), the blocks on the GPU
+    /// (ngl), the GPU, the overrides; <see cref="Placement"/> is Tern's own line for it (<see cref="TernModel.Backend"/>).
+    /// </summary>
+    private sealed record BackendInfo(string Name, int GpuLayers, string GpuInfo, int MainGpu, string Overrides, string Placement)
+    {
+        public bool UsesGpu => Name != "CPU";
+
+        public static BackendInfo Of(TernModel model, ModelLoad load)
+        {
+            if (model.Offload is not { } device || load.Accelerator is not { } gpu)
+                return new BackendInfo("CPU", 0, "", 0, "none", model.Backend);
+            var overrides = load.Placement.Overrides;
+            return new BackendInfo("CUDA", model.Config.BlockCount - device.FirstLayer, gpu.Description, load.MainGpu,
+                overrides.Count == 0 ? "none" : string.Join(';', overrides), model.Backend);
+        }
+    }
+
     /// <summary>llama-bench's method: random tokens, a warm-up run, then the timed repetitions, each in a fresh context.</summary>
     private static BenchResult Measure(TernModel model, string name, int promptTokens, int genTokens, int repetitions, int threads)
     {
@@ -97,7 +117,7 @@ internal static class BenchCommand
         var samples = new double[repetitions];
         // One cache for every repetition, emptied before each as llama-bench clears its own: a cache per repetition
         // would leave the garbage collector several to free and inflate resident memory.
-        var session = model.CreateSession(promptTokens + genTokens + 1);
+        using var session = model.CreateSession(promptTokens + genTokens + 1);
         for (int rep = -1; rep < repetitions; rep++)
         {
             session.Rewind(0);
@@ -117,20 +137,29 @@ internal static class BenchCommand
         return new BenchResult(name, promptTokens, genTokens, threads, samples);
     }
 
-    private static void PrintTable(ModelInfo info, List<BenchResult> results)
+    /// <summary>llama-bench's table; as there, the ngl column only when a GPU computes, and Tern's placement line under it.</summary>
+    private static void PrintTable(ModelInfo info, BackendInfo backend, List<BenchResult> results)
     {
         var table = new Table().AddColumn("model").AddColumn(new TableColumn("size").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
-            .AddColumn("backend").AddColumn(new TableColumn("threads").RightAligned()).AddColumn(new TableColumn("test").RightAligned()).AddColumn(new TableColumn("t/s").RightAligned());
+            .AddColumn("backend");
+        if (backend.UsesGpu)
+            table.AddColumn(new TableColumn("ngl").RightAligned());
+        table.AddColumn(new TableColumn("threads").RightAligned()).AddColumn(new TableColumn("test").RightAligned()).AddColumn(new TableColumn("t/s").RightAligned());
         foreach (var r in results)
         {
-            table.AddRow(Markup.Escape(info.Type), Formatting.Bytes(info.Size), Formatting.Count(info.Parameters), "CPU", r.Threads.ToString(CultureInfo.InvariantCulture), r.Test,
-                string.Create(CultureInfo.InvariantCulture, $"{r.AvgTs:F2} ± {r.StddevTs:F2}"));
+            var cells = new List<string> { Markup.Escape(info.Type), Formatting.Bytes(info.Size), Formatting.Count(info.Parameters), backend.Name };
+            if (backend.UsesGpu)
+                cells.Add(backend.GpuLayers.ToString(CultureInfo.InvariantCulture));
+            cells.AddRange([r.Threads.ToString(CultureInfo.InvariantCulture), r.Test, string.Create(CultureInfo.InvariantCulture, $"{r.AvgTs:F2} ± {r.StddevTs:F2}")]);
+            table.AddRow([.. cells]);
         }
 
+        if (backend.UsesGpu)
+            table.Caption = new TableTitle(Markup.Escape(backend.Placement));
         AnsiConsole.Write(table);
     }
 
-    private static string ToJson(ModelInfo info, List<BenchResult> results)
+    private static string ToJson(ModelInfo info, BackendInfo backend, List<BenchResult> results)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -141,12 +170,17 @@ internal static class BenchCommand
                 w.WriteStartObject();
                 w.WriteString("build_commit", "tern");
                 w.WriteString("cpu_info", "");
-                w.WriteString("backends", "CPU");
+                w.WriteString("gpu_info", backend.GpuInfo);
+                w.WriteString("backends", backend.Name);
                 w.WriteString("model_filename", info.Path);
                 w.WriteString("model_type", info.Type);
                 w.WriteNumber("model_size", info.Size);
                 w.WriteNumber("model_n_params", info.Parameters);
                 w.WriteNumber("n_threads", r.Threads);
+                w.WriteNumber("n_gpu_layers", backend.GpuLayers);
+                w.WriteNumber("main_gpu", backend.MainGpu);
+                w.WriteString("tensor_buft_overrides", backend.Overrides);
+                w.WriteString("placement", backend.Placement);
                 w.WriteNumber("n_prompt", r.Prompt);
                 w.WriteNumber("n_gen", r.Generated);
                 w.WriteString("test_time", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));

@@ -40,11 +40,11 @@ internal static class ChatCommand
             int n = parse.GetValue(tokens);
             if (n < 1)
                 throw new ArgumentException($"-n {n}: a reply needs at least one token");
-            var loadOptions = load.Read(parse);
             var sampling = samplingArguments.Read(parse);
             var forced = parse.GetValue(template) is { } name ? ChatTemplate.FromName(name) : null;
 
-            using var loaded = TernModel.Load(ShippedModel.Resolve(parse.GetValue(model)), loadOptions);
+            using var placed = load.Read(parse);
+            using var loaded = placed.Load(ShippedModel.Resolve(parse.GetValue(model)));
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");
@@ -65,7 +65,7 @@ internal static class ChatCommand
         var stdout = Console.Out;
         bool interactive = !Console.IsInputRedirected;
         if (interactive)
-            Console.Error.WriteLine($"{client.ModelId}, {client.Template.Name} template, context of {client.ContextLength} tokens. One message per line; end of input (Ctrl+D) ends the chat.");
+            Console.Error.WriteLine($"{client.ModelId} on {client.Model.Backend}, {client.Template.Name} template, context of {client.ContextLength} tokens. One message per line; end of input (Ctrl+D) ends the chat.");
 
         var history = new List<ChatMessage>();
         if (!string.IsNullOrWhiteSpace(system))

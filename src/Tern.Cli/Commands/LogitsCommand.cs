@@ -32,14 +32,13 @@ internal static class LogitsCommand
             int k = parse.GetValue(top);
             if (k < 1)
                 throw new ArgumentException($"--top {k}: at least one token must be shown");
-            var loadOptions = load.Read(parse);
-
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
+            using var placed = load.Read(parse);
+            using var loaded = placed.Load(parse.GetRequiredValue(model).FullName);
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");
             var tokenizer = GgufTokenizer.Create(loaded.Metadata);
-            var session = loaded.CreateSession(ctx);
+            using var session = loaded.CreateSession(ctx);
             // The same prompt tokens as `tern run`, so that the top token here is run's first greedy token.
             var promptIds = new TextGenerator(session, tokenizer).Tokenize(parse.GetValue(prompt) ?? "");
             if (promptIds.Length == 0)

@@ -23,11 +23,11 @@ internal static class PerplexityCommand
         load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
-            var loadOptions = load.Read(parse);
             string path = parse.GetRequiredValue(file).FullName;
             string text = Utf8TextFile.Read(path);
 
-            using var loaded = TernModel.Load(parse.GetRequiredValue(model).FullName, loadOptions);
+            using var placed = load.Read(parse);
+            using var loaded = placed.Load(parse.GetRequiredValue(model).FullName);
             int ctx = parse.GetValue(context);
             if (ctx < 4 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 4 and the model's {loaded.Config.ContextLength} tokens");

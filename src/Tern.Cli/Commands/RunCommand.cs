@@ -34,16 +34,17 @@ internal static class RunCommand
             int n = parse.GetValue(tokens);
             if (n < 0)
                 throw new ArgumentException($"-n {n}: the number of tokens to generate must be 0 or more");
-            var loadOptions = load.Read(parse);
             var sampling = samplingArguments.Read(parse);
             string promptText = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
 
-            using var loaded = TernModel.Load(ShippedModel.Resolve(parse.GetValue(model)), loadOptions);
+            using var placed = load.Read(parse);
+            using var loaded = placed.Load(ShippedModel.Resolve(parse.GetValue(model)));
             int ctx = parse.GetValue(context) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (ctx < 1 || ctx > loaded.Config.ContextLength)
                 throw new ArgumentException($"-c {ctx}: the context must be between 1 and the model's {loaded.Config.ContextLength} tokens");
             var tokenizer = GgufTokenizer.Create(loaded.Metadata);
-            var generator = new TextGenerator(loaded.CreateSession(ctx), tokenizer);
+            using var session = loaded.CreateSession(ctx);
+            var generator = new TextGenerator(session, tokenizer);
             var promptIds = generator.Tokenize(promptText);
             if (promptIds.Length == 0)
                 promptIds = [tokenizer.BosId];
@@ -61,10 +62,11 @@ internal static class RunCommand
                     text.Append(g.Text);
                 }
 
-                Console.Out.Write(ToJson(promptIds, ids, text.ToString(), sampling.Seed, generator.Statistics));
+                Console.Out.Write(ToJson(promptIds, ids, text.ToString(), sampling.Seed, generator.Statistics, loaded.Backend));
                 return 0;
             }
 
+            Console.Error.WriteLine($"backend: {loaded.Backend}");
             var stdout = Console.Out;
             stdout.Write(promptText);
             foreach (var g in generator.Generate(promptIds, n, sampling))
@@ -98,7 +100,7 @@ internal static class RunCommand
             : content;
     }
 
-    private static string ToJson(int[] prompt, List<int> generated, string text, int seed, GenerationStatistics s)
+    private static string ToJson(int[] prompt, List<int> generated, string text, int seed, GenerationStatistics s, string backend)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -116,6 +118,7 @@ internal static class RunCommand
             w.WriteNumber("seed", seed);
             w.WriteNumber("prompt_tokens_per_second", Math.Round(s.PromptTokensPerSecond, 3));
             w.WriteNumber("tokens_per_second", Math.Round(s.GeneratedTokensPerSecond, 3));
+            w.WriteString("backend", backend);
             w.WriteEndObject();
         }
 

@@ -39,6 +39,8 @@ internal static class ServeCommand
         load.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            // The GPU, if any, outlives the server, which disposes the model it loads when it stops.
+            using var placed = load.Read(parse);
             var options = new TernServerOptions
             {
                 ModelPath = ShippedModel.Resolve(parse.GetValue(model)),
@@ -51,7 +53,7 @@ internal static class ServeCommand
                 CorsOrigin = parse.GetValue(cors),
                 Template = parse.GetValue(template) is { } name ? ChatTemplate.FromName(name).Name : null,
                 ModelId = parse.GetValue(alias),
-                Model = load.Read(parse),
+                Model = placed.Options,
             };
             if (!File.Exists(options.ModelPath))
                 throw new FileNotFoundException($"{options.ModelPath}: no such file", options.ModelPath);
@@ -79,7 +81,7 @@ internal static class ServeCommand
             throw;
         }
 
-        Console.Out.WriteLine($"ready: {server.ModelId}, {options.Parallel} sessions of {server.ContextLength} tokens, {options.Model.Threads} threads, up to {options.QueueLength} waiting");
+        Console.Out.WriteLine($"ready: {server.ModelId}, {options.Parallel} sessions of {server.ContextLength} tokens, {options.Model.Threads} threads, up to {options.QueueLength} waiting, on {server.Backend}");
         Console.Out.Flush();
         await server.WaitForShutdownAsync().ConfigureAwait(false);
         Console.Error.WriteLine("stopped");

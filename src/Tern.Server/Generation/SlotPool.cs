@@ -14,6 +14,7 @@ internal sealed class SlotPool : IDisposable
 {
     private readonly SemaphoreSlim _free;
     private readonly Stack<SessionSlot> _idle = new();
+    private readonly SessionSlot[] _slots;
     private readonly Lock _idleLock = new();
     private int _waiting;
 
@@ -24,8 +25,9 @@ internal sealed class SlotPool : IDisposable
         Slots = slots;
         QueueLength = queueLength;
         _free = new SemaphoreSlim(slots, slots);
+        _slots = new SessionSlot[slots];
         for (int i = 0; i < slots; i++)
-            _idle.Push(new SessionSlot(model, contextLength));
+            _idle.Push(_slots[i] = new SessionSlot(model, contextLength));
     }
 
     public int Slots { get; }
@@ -84,5 +86,11 @@ internal sealed class SlotPool : IDisposable
     private static ApiException ShuttingDown() =>
         ApiException.Unavailable("the server is shutting down", "shutting_down", retryAfterSeconds: 5);
 
-    public void Dispose() => _free.Dispose();
+    /// <summary>Frees every slot's session; the server has stopped, so no request holds one.</summary>
+    public void Dispose()
+    {
+        foreach (var slot in _slots)
+            slot.Dispose();
+        _free.Dispose();
+    }
 }

@@ -5,8 +5,9 @@ namespace Tern.Chat;
 /// <summary>
 /// A session and the tokens its KV cache holds. The next turn of a conversation is the previous prompt, the reply
 /// and the new message, so its prompt begins with the cached tokens: only where the two part needs evaluating.
+/// It owns the session and disposes it.
 /// </summary>
-internal sealed class PrefixCachedSession(Session session)
+internal sealed class PrefixCachedSession(Session session) : IDisposable
 {
     private readonly List<int> _tokens = [];
 
@@ -45,6 +46,8 @@ internal sealed class PrefixCachedSession(Session session)
         for (int i = 0; i < evaluated; i++)
             _tokens.Add(candidates[i]);
     }
+
+    public void Dispose() => Session.Dispose();
 
     private void Forget(int keep)
     {

@@ -19,8 +19,9 @@ public sealed class TernChatClient : IChatClient
 
     private readonly SemaphoreSlim _gate;
     private readonly TernChatClientOptions _options;
+    private readonly Lock _cacheLock = new();
     private PrefixCachedSession? _cache;
-    private bool _disposed;
+    private bool _disposed, _busy;
 
     /// <param name="model">Shared, not owned: the caller disposes it after the client.</param>
     /// <param name="tokenizer">Default: built from the model's metadata.</param>
@@ -115,6 +116,12 @@ public sealed class TernChatClient : IChatClient
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            lock (_cacheLock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _busy = true;
+            }
+
             var cache = _cache ??= new PrefixCachedSession(Model.CreateSession(ContextLength));
             int reused = cache.Reuse(prompt);
             var evaluated = new List<int>(prompt[reused..]);
@@ -160,6 +167,13 @@ public sealed class TernChatClient : IChatClient
         }
         finally
         {
+            lock (_cacheLock)
+            {
+                _busy = false;
+                if (_disposed)
+                    FreeCache();
+            }
+
             _gate.Release();
         }
     }
@@ -178,8 +192,22 @@ public sealed class TernChatClient : IChatClient
         return serviceType.IsInstanceOfType(Tokenizer) ? Tokenizer : null;
     }
 
-    /// <summary>Marks the client closed; the model is the caller's to dispose.</summary>
-    public void Dispose() => _disposed = true;
+    /// <summary>Closes the client and frees its session (at the end of a call still in progress); the model is the caller's to dispose.</summary>
+    public void Dispose()
+    {
+        lock (_cacheLock)
+        {
+            _disposed = true;
+            if (!_busy)
+                FreeCache();
+        }
+    }
+
+    private void FreeCache()
+    {
+        _cache?.Dispose();
+        _cache = null;
+    }
 
     private SamplingOptions SamplingFor(ChatOptions? options)
     {

@@ -25,9 +25,12 @@ public static class Perplexity
         int first = context / 2;
         double nll = 0, nll2 = 0;
         int count = 0;
+        // One session for every chunk, rewound to the start for each: a fresh context, without allocating its cache
+        // (device memory when the model computes on a GPU) once per chunk.
+        using var session = model.CreateSession(context);
         for (int c = 0; c < chunks; c++)
         {
-            var session = model.CreateSession(context);
+            session.Rewind(0);
             int start = c * context;
             var input = tokens.AsSpan(start, context - 1).ToArray();
             if (tokenizer.AddBos)

@@ -123,17 +123,47 @@ public sealed class Transformer
 
             for (int t = Math.Max(0, firstLogits - start); t < chunk.Length; t++)
             {
-                var x = _x.AsSpan(t * dim, dim);
-                RmsNorm(x, _w.OutputNorm, _c.OutputNormEpsilon, x);
-                _w.Output.Multiply(x, _logits);
+                Head(_x.AsSpan(t * dim, dim), _logits);
                 onLogits?.Invoke(start + t, _logits);
             }
         }
     }
 
+    /// <summary>
+    /// Runs blocks <paramref name="firstLayer"/> … last on the hidden states of <paramref name="tokens"/> tokens (at
+    /// most <see cref="ChunkTokens"/>) at positions <paramref name="position"/> onwards, in place, keeping their keys
+    /// and values in <paramref name="cache"/>: what a device does with the hidden states the host hands it, computed
+    /// by the host's own code (the tests' stand-in device).
+    /// </summary>
+    internal void ForwardBlocks(Span<float> hidden, int tokens, int position, KvCache cache, int firstLayer)
+    {
+        int dim = _c.EmbeddingLength;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, _chunkTokens);
+        hidden[..(tokens * dim)].CopyTo(_x);
+        RunBlocks(firstLayer, _c.BlockCount, tokens, position, cache);
+        _x.AsSpan(0, tokens * dim).CopyTo(hidden);
+    }
+
+    /// <summary>The output norm (in place on one token's hidden state <paramref name="x"/>) and the head.</summary>
+    internal void Head(Span<float> x, Span<float> logits)
+    {
+        RmsNorm(x, _w.OutputNorm, _c.OutputNormEpsilon, x);
+        _w.Output.Multiply(x, logits);
+    }
+
     private void ForwardChunk(ReadOnlySpan<int> tokens, int position, KvCache cache)
     {
-        int n = tokens.Length, dim = _c.EmbeddingLength, qLen = _c.QueryLength, ffn = _c.FeedForwardLength;
+        int dim = _c.EmbeddingLength;
+        for (int t = 0; t < tokens.Length; t++)
+            _w.TokenEmbedding.CopyRow(tokens[t], _x.AsSpan(t * dim, dim));
+        if (_hostLayers > 0)
+            RunBlocks(0, _hostLayers, tokens.Length, position, cache);
+    }
+
+    /// <summary>Blocks <paramref name="firstLayer"/> … <paramref name="endLayer"/> − 1 on the chunk's hidden states in _x.</summary>
+    private void RunBlocks(int firstLayer, int endLayer, int n, int position, KvCache cache)
+    {
+        int dim = _c.EmbeddingLength, qLen = _c.QueryLength, ffn = _c.FeedForwardLength;
         var x = _x.AsMemory(0, n * dim);
         for (int t = 0; t < n; t++)
             _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
@@ -148,7 +178,7 @@ public sealed class Transformer
         RopeAngles(position, n);
         _steps.Begin(cache, position, n);
 
-        for (int l = 0; l < _hostLayers; l++)
+        for (int l = firstLayer; l < endLayer; l++)
         {
             var layer = _w.Layers[l];
 

@@ -19,6 +19,7 @@ public class BenchCommandTests : IDisposable
         Assert.Contains("pp16", table.Stdout, StringComparison.Ordinal);
         Assert.Contains("tg8", table.Stdout, StringComparison.Ordinal);
         Assert.Contains(" ± ", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" CPU ", table.Stdout, StringComparison.Ordinal);
 
         var json = TernProcess.Run("bench", "-m", model, "-p", "16", "-n", "8", "-r", "3", "-t", "2", "-o", "json");
         CliAssert.Succeeded(json);
@@ -39,6 +40,12 @@ public class BenchCommandTests : IDisposable
             Assert.Equal(ts.Average(), row.GetProperty("avg_ts").GetDouble(), 1e-3 * ts.Average());
             Assert.Equal(2, row.GetProperty("n_threads").GetInt32());
             Assert.True(row.GetProperty("model_size").GetInt64() > 1_000_000);
+            // Where it computed, in llama-bench's fields, and Tern's own line for it.
+            Assert.Equal("CPU", row.GetProperty("backends").GetString());
+            Assert.Equal(0, row.GetProperty("n_gpu_layers").GetInt32());
+            Assert.Equal("", row.GetProperty("gpu_info").GetString());
+            Assert.Equal("none", row.GetProperty("tensor_buft_overrides").GetString());
+            Assert.Equal("CPU", row.GetProperty("placement").GetString());
         }
 
         CliAssert.UserError(TernProcess.Run("bench", "-m", model, "-r", "0"), "-r 0");

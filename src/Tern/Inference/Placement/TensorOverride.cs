@@ -32,5 +32,30 @@ public sealed record TensorOverride(Regex Pattern, ComputeDevice Device)
         }
     }
 
+    /// <summary>
+    /// Parses one <c>--override-tensor</c> value: a REGEX=device pair, or several separated by commas as llama.cpp's
+    /// <c>-ot exps=CPU,output=CUDA0</c> takes them. A piece without '=' is part of the next one's pattern, so a
+    /// quantifier such as <c>{1,3}</c> keeps its comma.
+    /// </summary>
+    public static IReadOnlyList<TensorOverride> ParseList(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var overrides = new List<TensorOverride>();
+        string? pending = null;
+        foreach (string piece in text.Split(','))
+        {
+            pending = pending is null ? piece : pending + "," + piece;
+            if (pending.Contains('=', StringComparison.Ordinal))
+            {
+                overrides.Add(Parse(pending));
+                pending = null;
+            }
+        }
+
+        if (pending is not null)
+            throw new FormatException($"--override-tensor '{text}': expected REGEX=cpu or REGEX=cuda, several separated by commas");
+        return overrides;
+    }
+
     public override string ToString() => $"{Pattern}={Device.ToString().ToLowerInvariant()}";
 }
