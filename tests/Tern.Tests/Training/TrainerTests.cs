@@ -87,6 +87,24 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Attention_dropout_is_deterministic_across_thread_counts_and_left_out_of_validation()
+    {
+        var options = TinyOptions(steps: 4) with { AttentionDropout = 0.2, EvalInterval = 100 };
+        var corpus = Corpus(options.Shape.Context);
+        using var folder = new TempFolder();
+        var one = new Trainer(options, corpus, Path.Combine(folder.Path, "one"), null);
+        var without = new Trainer(options with { AttentionDropout = 0 }, corpus, Path.Combine(folder.Path, "without"), null);
+        Assert.Equal(without.ValidationLoss(), one.ValidationLoss());
+        one.Run();
+        using var pool = new WorkerPool(2);
+        var two = new Trainer(options, corpus, Path.Combine(folder.Path, "two"), pool);
+        two.Run();
+        Assert.Equal(one.Model.Parameters, two.Model.Parameters);
+        without.Run();
+        Assert.NotEqual(without.Model.Parameters, one.Model.Parameters);
+    }
+
+    [Fact]
     public void A_stopped_run_resumes_to_the_same_weights()
     {
         var options = TinyOptions(steps: 10);
