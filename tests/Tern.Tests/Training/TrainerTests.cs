@@ -156,6 +156,23 @@ public class TrainerTests
         Assert.Contains("parameters", e.Message);
     }
 
+    [Fact]
+    public void Checkpoints_refuse_other_dropout_probabilities()
+    {
+        var options = TinyOptions(steps: 2) with { AttentionDropout = 0.1 };
+        var corpus = Corpus(options.Shape.Context);
+        using var folder = new TempFolder();
+        new Trainer(options, corpus, folder.Path, null).Run();
+        var saved = TrainingCheckpoint.Load(Path.Combine(folder.Path, Trainer.CheckpointFileName), new ParameterLayout(options.Shape));
+        Assert.Equal((0.1, 0.1), (saved.Dropout, saved.AttentionDropout));
+        new Trainer(options, corpus, folder.Path, null).Resume();
+        foreach (var (other, flag) in new[] { (options with { AttentionDropout = 0 }, "--attention-dropout"), (options with { Dropout = 0.2 }, "--dropout") })
+        {
+            var e = Assert.Throws<ArgumentException>(new Trainer(other, corpus, folder.Path, null).Resume);
+            Assert.Contains(flag, e.Message);
+        }
+    }
+
     private sealed class Stop(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
