@@ -13,7 +13,7 @@ namespace Tern.Training.DeviceTests;
 /// <summary>
 /// CPU and CUDA take the same step: on the PyTorch twin's four fixtures (bitnet-b1.58 and llama, QAT and full
 /// precision; each also compared with PyTorch's float64 numbers) and on larger random models with grouped key/value
-/// heads and dropout, in both operand precisions. Float32 products must agree within float32 rounding; bfloat16
+/// heads and dropout, with and without attention dropout, in both operand precisions. Float32 products must agree within float32 rounding; bfloat16
 /// products within what rounding the operands to 8 bits of mantissa gives.
 /// </summary>
 internal static class AgreementChecks
@@ -46,18 +46,25 @@ internal static class AgreementChecks
             Architecture = TrainingArchitecture.Llama, VocabularySize = 300, Dim = 192, Layers = 2, Heads = 6, KvHeads = 2,
             FfnDim = 384, Context = 96, TiedEmbedding = false, Quantized = false,
         };
+        // Head size 32: bf16 takes the flash kernels, float32 the batched products around the softmax kernel.
         foreach (var precision in new[] { CudaTrainingPrecision.Float32, CudaTrainingPrecision.BFloat16 })
         {
-            foreach (var (shape, batch) in new[] { (bitnet, 8), (bitnet with { Quantized = false }, 4), (llama, 6), (llama with { Quantized = true }, 4) })
+            foreach (var (shape, batch, attentionDropout) in new[]
             {
-                string what = $"{Name(precision)}: random {shape.Architecture.GgufName()} {(shape.Quantized ? "QAT" : "fp")} D{shape.Dim} H{shape.Heads}/{shape.KeyValueHeads} T{shape.Context} B{batch}, dropout 0.1";
-                runner.Run(what, () => RandomModel(context, compiler, pool, precision, shape, batch, seed));
+                (bitnet, 8, 0.0), (bitnet with { Quantized = false }, 4, 0.0), (llama, 6, 0.0), (llama with { Quantized = true }, 4, 0.0),
+                (bitnet with { Quantized = false }, 4, 0.2), (llama, 6, 0.2),
+            })
+            {
+                string what = $"{Name(precision)}: random {shape.Architecture.GgufName()} {(shape.Quantized ? "QAT" : "fp")} D{shape.Dim} H{shape.Heads}/{shape.KeyValueHeads} T{shape.Context} B{batch}, dropout 0.1"
+                    + (attentionDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", attention dropout {attentionDropout}") : "");
+                runner.Run(what, () => RandomModel(context, compiler, pool, precision, shape, batch, seed, attentionDropout));
             }
         }
     }
 
     /// <summary>The flash attention kernels against the batched products around the softmax kernel, both in bfloat16,
-    /// on the same model: a check of the flash kernels alone (ragged last tiles, grouped key/value heads, dropout).</summary>
+    /// on the same model: a check of the flash kernels alone (ragged last tiles, grouped key/value heads, dropout), without
+    /// and with attention dropout (the same mask in both paths).</summary>
     public static void RunFlash(DeviceCheckRunner runner, CudaContext context, KernelCompiler compiler, int seed)
     {
         var bitnet = new ModelShape
@@ -78,12 +85,16 @@ internal static class AgreementChecks
             (bitnet with { Dim = 128, Heads = 4, KvHeads = 4, Context = 100 }, 2),
         })
         {
-            runner.Run($"bf16 flash attention vs batched products: {shape.Architecture.GgufName()} hd {shape.HeadDim} H{shape.Heads}/{shape.KeyValueHeads} T{shape.Context} B{batch}",
-                () => FlashVersusProducts(context, compiler, shape, batch, seed));
+            foreach (double attentionDropout in new[] { 0.0, 0.2 })
+            {
+                runner.Run($"bf16 flash attention vs batched products: {shape.Architecture.GgufName()} hd {shape.HeadDim} H{shape.Heads}/{shape.KeyValueHeads} T{shape.Context} B{batch}"
+                    + (attentionDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", attention dropout {attentionDropout}") : ""),
+                    () => FlashVersusProducts(context, compiler, shape, batch, seed, attentionDropout));
+            }
         }
     }
 
-    private static string FlashVersusProducts(CudaContext context, KernelCompiler compiler, ModelShape shape, int batch, int seed)
+    private static string FlashVersusProducts(CudaContext context, KernelCompiler compiler, ModelShape shape, int batch, int seed, double attentionDropout)
     {
         var layout = new ParameterLayout(shape);
         var initial = new float[layout.Count];
@@ -94,7 +105,11 @@ internal static class AgreementChecks
         var targets = Enumerable.Range(0, positions).Select(_ => random.Next(shape.VocabularySize)).ToArray();
         (float[] Logits, double Loss, float[] Gradients) Step(bool flash)
         {
-            using var model = new CudaTrainingModel(context, layout, batch, CudaTrainingPrecision.BFloat16, compiler, flash) { DropoutProbability = 0.1 };
+            using var model = new CudaTrainingModel(context, layout, batch, CudaTrainingPrecision.BFloat16, compiler, flash)
+            {
+                DropoutProbability = 0.1,
+                AttentionDropoutProbability = attentionDropout,
+            };
             Expect(model.FlashAttention == flash, "the model did not take the attention path asked for");
             model.UploadParameters(initial);
             var logits = new float[positions * shape.VocabularySize];
@@ -149,7 +164,8 @@ internal static class AgreementChecks
         return detail;
     }
 
-    private static string RandomModel(CudaContext context, KernelCompiler compiler, WorkerPool pool, CudaTrainingPrecision precision, ModelShape shape, int batch, int seed)
+    private static string RandomModel(CudaContext context, KernelCompiler compiler, WorkerPool pool, CudaTrainingPrecision precision, ModelShape shape, int batch, int seed,
+        double attentionDropout)
     {
         var layout = new ParameterLayout(shape);
         var initial = new float[layout.Count];
@@ -175,7 +191,7 @@ internal static class AgreementChecks
         // flips a code: such a model is held to the distance between the CPU's own float32 and float64 steps.
         bool flips = shape.Quantized && precision == CudaTrainingPrecision.Float32;
         var result = StepComparison.Run(context, compiler, pool, precision, layout, batch, initial, tokens, targets, 1e-3, 0.1, 0.1,
-            CounterHash.Derive((ulong)seed, 77), withDoubleBaseline: flips);
+            CounterHash.Derive((ulong)seed, 77), withDoubleBaseline: flips, attentionDropout: attentionDropout);
         string detail = result.ToString();
         if (flips)
         {

@@ -21,12 +21,12 @@ internal sealed record StepComparison(double Logits, double Loss, double WorstGr
 
     public static StepComparison Run(CudaContext context, KernelCompiler compiler, WorkerPool pool, CudaTrainingPrecision precision,
         ParameterLayout layout, int batch, float[] initial, int[] tokens, int[] targets, double learningRate, double weightDecay,
-        double dropout, ulong dropoutKey, bool withDoubleBaseline = false)
+        double dropout, ulong dropoutKey, bool withDoubleBaseline = false, double attentionDropout = 0)
     {
         var shape = layout.Shape;
         int positions = batch * shape.Context;
 
-        var cpu = new TrainingModel<float>(layout, batch, pool) { DropoutProbability = dropout };
+        var cpu = new TrainingModel<float>(layout, batch, pool) { DropoutProbability = dropout, AttentionDropoutProbability = attentionDropout };
         initial.CopyTo(cpu.Parameters, 0);
         var cpuLogits = new float[positions * shape.VocabularySize];
         cpu.ComputeLogits(tokens, batch, cpuLogits);
@@ -35,7 +35,11 @@ internal sealed record StepComparison(double Logits, double Loss, double WorstGr
         double cpuNorm = GradientClipping.ClipToNorm(cpu.Gradients, 1.0);
         new AdamW<float>(layout).Update(pool, cpu.Parameters, cpu.Gradients, learningRate, weightDecay);
 
-        using var gpu = new CudaTrainingModel(context, layout, batch, precision, compiler) { DropoutProbability = dropout };
+        using var gpu = new CudaTrainingModel(context, layout, batch, precision, compiler)
+        {
+            DropoutProbability = dropout,
+            AttentionDropoutProbability = attentionDropout,
+        };
         using var adam = new CudaAdamW(gpu);
         gpu.UploadParameters(initial);
         var gpuLogits = new float[cpuLogits.Length];
@@ -52,7 +56,7 @@ internal sealed record StepComparison(double Logits, double Loss, double WorstGr
         (double, double)? baseline = null;
         if (withDoubleBaseline)
         {
-            var exact = new TrainingModel<double>(layout, batch, pool) { DropoutProbability = dropout };
+            var exact = new TrainingModel<double>(layout, batch, pool) { DropoutProbability = dropout, AttentionDropoutProbability = attentionDropout };
             for (int i = 0; i < initial.Length; i++)
                 exact.Parameters[i] = initial[i];
             var exactLogits = new double[cpuLogits.Length];

@@ -15,7 +15,7 @@ namespace Tern.Cli.Commands;
 
 /// <summary>
 /// `tern train --data FILE --out DIR [--arch bitnet-b1.58|llama] [--layers --dim --heads --kv-heads --ffn --ctx]
-/// [--batch --steps --lr --warmup --weight-decay --dropout --grad-clip --seed] [--fp] [--device cpu|cuda]
+/// [--batch --steps --lr --warmup --weight-decay --dropout --attention-dropout --grad-clip --seed] [--fp] [--device cpu|cuda]
 /// [--tokenizer FILE] [--resume] [--export-type TYPE] [--compare DIR]`: trains a model with BitNet b1.58 QAT
 /// (or in full precision with --fp) and leaves in DIR the checkpoint, loss.csv, loss.png and model.gguf.
 /// </summary>
@@ -55,6 +55,7 @@ internal static class TrainCommand
         var beta2 = new Option<double>("--beta2") { Description = "AdamW β2.", DefaultValueFactory = _ => 0.95 };
         var adamEps = new Option<double>("--adam-eps") { Description = "AdamW ε.", DefaultValueFactory = _ => 1e-8 };
         var dropout = new Option<double>("--dropout") { Description = "Dropout probability.", DefaultValueFactory = _ => 0.0 };
+        var attentionDropout = new Option<double>("--attention-dropout") { Description = "Dropout probability of the attention weights (after the softmax).", DefaultValueFactory = _ => 0.0 };
         var gradClip = new Option<double>("--grad-clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialization, batches and dropout.", DefaultValueFactory = _ => 1337UL };
         var fp = new Option<bool>("--fp") { Description = "Train the full-precision baseline of the same model (no quantization)." };
@@ -73,7 +74,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a BitNet b1.58 (or full-precision) LLaMA-style model on a text file and export it to GGUF.")
         {
             data, outDir, tokenizer, arch, layers, dim, heads, kvHeads, ffn, ctx, ropeTheta, untied, batch, steps, lr, warmup,
-            weightDecay, schedule, dropAt, beforeDrop, afterDrop, finalRatio, beta1, beta2, adamEps, dropout, gradClip, seed, fp, device, evalInterval, evalBatches, checkpointInterval, resume,
+            weightDecay, schedule, dropAt, beforeDrop, afterDrop, finalRatio, beta1, beta2, adamEps, dropout, attentionDropout, gradClip, seed, fp, device, evalInterval, evalBatches, checkpointInterval, resume,
             exportType, compare, name, threads,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
@@ -114,6 +115,7 @@ internal static class TrainCommand
                 Beta2 = parse.GetValue(beta2),
                 AdamEpsilon = parse.GetValue(adamEps),
                 Dropout = parse.GetValue(dropout),
+                AttentionDropout = parse.GetValue(attentionDropout),
                 GradientClip = parse.GetValue(gradClip),
                 Seed = parse.GetValue(seed),
                 EvalInterval = parse.GetValue(evalInterval),

@@ -20,7 +20,11 @@ public sealed class CudaTrainer : TrainingLoop, IDisposable
         CudaTrainingPrecision precision = CudaTrainingPrecision.BFloat16, KernelCompiler? compiler = null)
         : base(options, corpus, outputDirectory)
     {
-        Model = new CudaTrainingModel(context, Layout, options.BatchSize, precision, compiler) { DropoutProbability = options.Dropout };
+        Model = new CudaTrainingModel(context, Layout, options.BatchSize, precision, compiler)
+        {
+            DropoutProbability = options.Dropout,
+            AttentionDropoutProbability = options.AttentionDropout,
+        };
         try
         {
             var initial = new float[Layout.Count];

@@ -48,6 +48,7 @@ internal sealed class CudaTrainingKernels : IDisposable
         AttentionUnpermute = _module.GetKernel("attention_unpermute");
         AttentionOutputGradient = _module.GetKernel("attention_output_gradient");
         SoftmaxBackward = _module.GetKernel("softmax_backward");
+        AttentionDropout = _module.GetKernel("attention_dropout");
         RopeBackwardUnpermute = _module.GetKernel("rope_backward_unpermute");
         GatedForward = _module.GetKernel("gated_forward");
         GatedBackward = _module.GetKernel("gated_backward");
@@ -76,6 +77,7 @@ internal sealed class CudaTrainingKernels : IDisposable
     public CudaKernel AttentionUnpermute { get; }
     public CudaKernel AttentionOutputGradient { get; }
     public CudaKernel SoftmaxBackward { get; }
+    public CudaKernel AttentionDropout { get; }
     public CudaKernel RopeBackwardUnpermute { get; }
     public CudaKernel GatedForward { get; }
     public CudaKernel GatedBackward { get; }

@@ -22,7 +22,7 @@ namespace Tern.Training.Cuda;
 /// </summary>
 public sealed class CudaTrainingModel : IDisposable
 {
-    private const int EmbeddingSite = 0, AttentionSite = 1, FfnSite = 2;
+    private const int EmbeddingSite = 0, AttentionSite = 1, FfnSite = 2, AttentionProbabilitySite = 3;
     private const int Threads = 256, WarpsPerBlock = Threads / 32;
 
     /// <summary>Rows one block takes in the backward row kernels, one after another: each block leaves one row of
@@ -61,8 +61,9 @@ public sealed class CudaTrainingModel : IDisposable
     private readonly EmbeddingRowGroups _groups;
     private readonly int _headChunkRows;
     private readonly float _attentionScale;
+    private OperandBuffer? _droppedProbabilities;
     private ulong _dropoutKey;
-    private bool _dropoutOn;
+    private bool _training;
 
     /// <param name="compiler">Compiles the kernels (null: a compiler with the default disk cache).</param>
     public CudaTrainingModel(CudaContext context, ParameterLayout layout, int batchCapacity,
@@ -180,6 +181,9 @@ public sealed class CudaTrainingModel : IDisposable
     /// <summary>Dropout probability during <see cref="ForwardBackward"/> (never during evaluation).</summary>
     public double DropoutProbability { get; set; }
 
+    /// <summary>Dropout probability of the attention weights during <see cref="ForwardBackward"/> (never during evaluation).</summary>
+    public double AttentionDropoutProbability { get; set; }
+
     /// <summary>The parameters, float32, in <see cref="ParameterLayout"/>'s order.</summary>
     public DeviceBuffer<float> Parameters { get; }
 
@@ -235,7 +239,7 @@ public sealed class CudaTrainingModel : IDisposable
     public double ForwardBackward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, ulong dropoutKey = 0)
     {
         CheckBatch(tokens, targets, batch, needTargets: true);
-        _dropoutOn = DropoutProbability > 0;
+        _training = true;
         _dropoutKey = dropoutKey;
         UploadBatch(tokens, targets, withGroups: true);
         int rows = batch * _shape.Context;
@@ -249,7 +253,7 @@ public sealed class CudaTrainingModel : IDisposable
     public double Evaluate(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch)
     {
         CheckBatch(tokens, targets, batch, needTargets: true);
-        _dropoutOn = false;
+        _training = false;
         UploadBatch(tokens, targets, withGroups: false);
         int rows = batch * _shape.Context;
         Forward(batch);
@@ -265,7 +269,7 @@ public sealed class CudaTrainingModel : IDisposable
         int rows = batch * _shape.Context, v = _shape.VocabularySize, d = _shape.Dim;
         if (logits.LongLength < (long)rows * v)
             throw new ArgumentException($"{logits.Length} logits for {rows} positions of {v}", nameof(logits));
-        _dropoutOn = false;
+        _training = false;
         UploadBatch(tokens, [], withGroups: false);
         Forward(batch);
         for (int first = 0; first < rows; first += _headChunkRows)
@@ -344,7 +348,8 @@ public sealed class CudaTrainingModel : IDisposable
         int t = _shape.Context, heads = _shape.Heads, hd = _shape.HeadDim;
         bool sub = _shape.Architecture.HasSubNorms(), quantized = _shape.Quantized;
         float eps = _shape.NormEpsilon;
-        var (threshold, keep) = DropoutParameters();
+        var (threshold, keep) = DropoutParameters(DropoutProbability);
+        var (attentionThreshold, attentionKeep) = DropoutParameters(AttentionDropoutProbability);
 
         Mark("embedding");
         {
@@ -401,6 +406,7 @@ public sealed class CudaTrainingModel : IDisposable
                 arguments.Add(t);
                 arguments.Add(heads);
                 arguments.Add(_attentionScale);
+                AddAttentionDropout(ref arguments, l, attentionThreshold, attentionKeep);
                 arguments.Add(a.Attention.Pointer);
                 arguments.Add(a.LogSumExp.Pointer);
                 _kernels.Flash(hd).Forward.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref arguments);
@@ -419,8 +425,9 @@ public sealed class CudaTrainingModel : IDisposable
                     _kernels.CausalSoftmax.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
                 }
 
+                var weights = DroppedProbabilities(a, matrices, l, attentionThreshold, attentionKeep);
                 Mark("values product");
-                BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, false, square, a.Value.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
+                BatchedGemm(matrices, t, hd, t, weights, false, square, a.Value.Pointer, false, headMajor, _headsOut.Pointer, headMajor);
                 Mark("unpermute");
                 _kernels.AttentionUnpermute.Launch(Dim3.Covering((long)rows * q, Threads), Threads, 0, null, _headsOut.Pointer, rows, t, heads, hd, a.Attention.Pointer);
             }
@@ -586,7 +593,8 @@ public sealed class CudaTrainingModel : IDisposable
         int rows = batch * _shape.Context, d = _shape.Dim, q = _shape.QueryDim, f = _shape.FfnDim;
         int t = _shape.Context, heads = _shape.Heads, hd = _shape.HeadDim;
         bool sub = _shape.Architecture.HasSubNorms();
-        var (threshold, keep) = DropoutParameters();
+        var (threshold, keep) = DropoutParameters(DropoutProbability);
+        var (attentionThreshold, attentionKeep) = DropoutParameters(AttentionDropoutProbability);
         long headMajor = (long)t * hd, square = (long)t * t;
         int matrices = batch * heads;
         bool fusedQkvGradient = FlashAttention && _shape.KeyValueHeads == heads;
@@ -672,28 +680,12 @@ public sealed class CudaTrainingModel : IDisposable
                         ScalesOrNull(a.AttentionInScales), Index(p.Query), _shape.Architecture.RotatesHalves() ? 1 : 2, heads, t)
                     : new QkvGradientTarget(DevicePointer.Null, DevicePointer.Null, _cos.Pointer, _sin.Pointer, DevicePointer.Null,
                         DevicePointer.Null, 0, 0, heads, t);
-                var keys = new KernelArguments();
-                keys.Add(a.Query.Pointer);
-                keys.Add(a.Key.Pointer);
-                keys.Add(a.Value.Pointer);
-                keys.Add(_dOut.Pointer);
-                keys.Add(a.LogSumExp.Pointer);
-                keys.Add(_rowDots.Pointer);
-                keys.Add(t);
-                keys.Add(_attentionScale);
+                var keys = FlashBackwardArguments(a, l, attentionThreshold, attentionKeep);
                 keys.Add(_dKeyHeads.Pointer);
                 keys.Add(_dValueHeads.Pointer);
                 keys.Add(target);
                 backwardKeys.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref keys);
-                var queries = new KernelArguments();
-                queries.Add(a.Query.Pointer);
-                queries.Add(a.Key.Pointer);
-                queries.Add(a.Value.Pointer);
-                queries.Add(_dOut.Pointer);
-                queries.Add(a.LogSumExp.Pointer);
-                queries.Add(_rowDots.Pointer);
-                queries.Add(t);
-                queries.Add(_attentionScale);
+                var queries = FlashBackwardArguments(a, l, attentionThreshold, attentionKeep);
                 queries.Add(_headsOut.Pointer);
                 queries.Add(target);
                 backwardQueries.Launch(new Dim3(FlashTiles(t), matrices), FlashThreads, 0, null, ref queries);
@@ -702,8 +694,9 @@ public sealed class CudaTrainingModel : IDisposable
             {
                 Mark("dP product");
                 BatchedGemm(matrices, t, t, hd, _dOut.Pointer, false, headMajor, a.Value.Pointer, true, headMajor, _scores.Pointer, square);
+                var weights = DroppedProbabilities(a, matrices, l, attentionThreshold, attentionKeep);
                 Mark("dV product");
-                BatchedGemm(matrices, t, hd, t, a.Probabilities.Pointer, true, square, _dOut.Pointer, false, headMajor, _dValueHeads.Pointer, headMajor);
+                BatchedGemm(matrices, t, hd, t, weights, true, square, _dOut.Pointer, false, headMajor, _dValueHeads.Pointer, headMajor);
                 Mark("softmax backward");
                 {
                     var arguments = new KernelArguments();
@@ -712,6 +705,7 @@ public sealed class CudaTrainingModel : IDisposable
                     arguments.Add(t);
                     arguments.Add((long)matrices * t);
                     arguments.Add(_attentionScale);
+                    AddAttentionDropout(ref arguments, l, attentionThreshold, attentionKeep);
                     arguments.Add(a.Probabilities.Pointer);
                     _kernels.SoftmaxBackward.Launch(Dim3.Covering((long)matrices * t, WarpsPerBlock), Threads, 0, null, ref arguments);
                 }
@@ -842,14 +836,59 @@ public sealed class CudaTrainingModel : IDisposable
 
     private ulong DropoutKey(int site, int layer) => CounterHash.Derive(_dropoutKey, (ulong)((site * 100_003) + layer));
 
-    /// <summary>The kernels' dropout: the <see cref="DropoutThreshold"/> of p and the scale 1/(1−p); threshold 0 when
-    /// dropout is off.</summary>
-    private (ulong Threshold, float Keep) DropoutParameters()
+    /// <summary>The kernels' dropout of probability <paramref name="p"/>: the <see cref="DropoutThreshold"/> of p and
+    /// the scale 1/(1−p); threshold 0 when dropout is off (p = 0, or not training).</summary>
+    private (ulong Threshold, float Keep) DropoutParameters(double p)
     {
-        double p = DropoutProbability;
-        if (!_dropoutOn || p <= 0)
+        if (!_training || p <= 0)
             return (0, 1f);
         return (DropoutThreshold.For(p), (float)(1.0 / (1.0 - p)));
+    }
+
+    /// <summary>The weights the values product reads, without flash attention: the layer's probabilities, or with
+    /// attention dropout on, P ⊙ M / (1 − p) written into one buffer that every layer shares (the forward pass and the
+    /// backward pass each write it again from the kept probabilities and the mask's key).</summary>
+    private DevicePointer DroppedProbabilities(CudaLayerActivations a, int matrices, int layer, ulong threshold, float keep)
+    {
+        if (threshold == 0)
+            return a.Probabilities.Pointer;
+        int t = _shape.Context;
+        long count = (long)matrices * t * t;
+        _droppedProbabilities ??= Operands((long)BatchCapacity * _shape.Heads * t * t, a.Probabilities.ElementBytes);
+        Mark("attention dropout");
+        var arguments = new KernelArguments();
+        arguments.Add(a.Probabilities.Pointer);
+        arguments.Add(t);
+        arguments.Add(count);
+        AddAttentionDropout(ref arguments, layer, threshold, keep);
+        arguments.Add(_droppedProbabilities.Pointer);
+        _kernels.AttentionDropout.Launch(Dim3.Covering(count, Threads), Threads, 0, null, ref arguments);
+        return _droppedProbabilities.Pointer;
+    }
+
+    /// <summary>The attention kernels' dropout arguments: the layer's mask key, the threshold and 1/(1−p).</summary>
+    private void AddAttentionDropout(ref KernelArguments arguments, int layer, ulong threshold, float keep)
+    {
+        arguments.Add(DropoutKey(AttentionProbabilitySite, layer));
+        arguments.Add(threshold);
+        arguments.Add(keep);
+    }
+
+    /// <summary>The arguments both flash backward kernels start with: q, k, v, dO, the log-sum-exps, D, T, the scale and
+    /// the attention dropout; each adds its outputs.</summary>
+    private KernelArguments FlashBackwardArguments(CudaLayerActivations a, int layer, ulong threshold, float keep)
+    {
+        var arguments = new KernelArguments();
+        arguments.Add(a.Query.Pointer);
+        arguments.Add(a.Key.Pointer);
+        arguments.Add(a.Value.Pointer);
+        arguments.Add(_dOut.Pointer);
+        arguments.Add(a.LogSumExp.Pointer);
+        arguments.Add(_rowDots.Pointer);
+        arguments.Add(_shape.Context);
+        arguments.Add(_attentionScale);
+        AddAttentionDropout(ref arguments, layer, threshold, keep);
+        return arguments;
     }
 
     private void AddChunkTables(ref KernelArguments arguments)

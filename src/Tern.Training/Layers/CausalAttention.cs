@@ -8,6 +8,8 @@ namespace Tern.Training.Layers;
 /// Causal multi-head attention with grouped key/value heads over rows laid out [batch, T]: q [rows, H·hd],
 /// k and v [rows, Hkv·hd], the softmax weights kept as [batch, H, T, T] for the backward pass. One work item is a
 /// (sequence, key/value head) pair with all its query heads, so the key and value gradients have one writer.
+/// With <see cref="AttentionDropout"/> on, the output reads the dropped weights P ⊙ M / (1 − p); the kept weights stay
+/// undropped, and the backward pass recomputes the mask from its key.
 /// </summary>
 public sealed class CausalAttention<T>(int heads, int kvHeads, int headDim, int context)
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -16,8 +18,9 @@ public sealed class CausalAttention<T>(int heads, int kvHeads, int headDim, int 
 
     public int ProbabilityLength(int batch) => batch * heads * context * context;
 
-    public void Forward(WorkerPool? pool, int batch, T[] q, T[] k, T[] v, T[] probabilities, T[] output)
+    public void Forward(WorkerPool? pool, int batch, T[] q, T[] k, T[] v, T[] probabilities, T[] output, AttentionDropout dropout = default)
     {
+        T keepScale = dropout.KeepScale<T>();
         int qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
         ParallelRanges.For(pool, batch * kvHeads, (start, end) =>
         {
@@ -49,10 +52,12 @@ public sealed class CausalAttention<T>(int heads, int kvHeads, int headDim, int 
                         T inverse = T.One / sum;
                         var o = output.AsSpan((row * qWidth) + (h * headDim), headDim);
                         o.Clear();
+                        ulong counter = AttentionDropout.Counter(b, h, t, 0, heads, context);
                         for (int j = 0; j <= t; j++)
                         {
                             p[j] *= inverse;
-                            TensorPrimitives.MultiplyAdd<T>(v.AsSpan((((b * context) + j) * kvWidth) + (g * headDim), headDim), p[j], o, o);
+                            T weight = p[j] * dropout.Factor(counter + (ulong)j, keepScale);
+                            TensorPrimitives.MultiplyAdd<T>(v.AsSpan((((b * context) + j) * kvWidth) + (g * headDim), headDim), weight, o, o);
                         }
                     }
                 }
@@ -60,9 +65,12 @@ public sealed class CausalAttention<T>(int heads, int kvHeads, int headDim, int 
         });
     }
 
-    /// <summary>dq is written; dk and dv are written (not added).</summary>
-    public void Backward(WorkerPool? pool, int batch, T[] q, T[] k, T[] v, T[] probabilities, T[] dOutput, T[] dq, T[] dk, T[] dv)
+    /// <summary>dq is written; dk and dv are written (not added). <paramref name="dropout"/> must be the forward pass's.
+    /// With the mask M scaled by 1 / (1 − p): dV = (P ⊙ M)ᵀ·dO, dP = (dO·Vᵀ) ⊙ M, dS = P ⊙ (dP − Σ P ⊙ dP).</summary>
+    public void Backward(WorkerPool? pool, int batch, T[] q, T[] k, T[] v, T[] probabilities, T[] dOutput, T[] dq, T[] dk, T[] dv,
+        AttentionDropout dropout = default)
     {
+        T keepScale = dropout.KeepScale<T>();
         int qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
         ParallelRanges.For(pool, batch * kvHeads, (start, end) =>
         {
@@ -86,14 +94,16 @@ public sealed class CausalAttention<T>(int heads, int kvHeads, int headDim, int 
                         var dqt = dq.AsSpan((row * qWidth) + (h * headDim), headDim);
                         var dot = dOutput.AsSpan((row * qWidth) + (h * headDim), headDim);
                         var p = probabilities.AsSpan(((((b * heads) + h) * context) + t) * context, t + 1);
+                        ulong counter = AttentionDropout.Counter(b, h, t, 0, heads, context);
                         T weighted = T.Zero;
                         for (int j = 0; j <= t; j++)
                         {
                             int kv = (((b * context) + j) * kvWidth) + (g * headDim);
-                            dp[j] = TensorPrimitives.Dot<T>(dot, v.AsSpan(kv, headDim));
+                            T factor = dropout.Factor(counter + (ulong)j, keepScale);
+                            dp[j] = TensorPrimitives.Dot<T>(dot, v.AsSpan(kv, headDim)) * factor;
                             weighted += p[j] * dp[j];
                             var dvj = dv.AsSpan(kv, headDim);
-                            TensorPrimitives.MultiplyAdd<T>(dot, p[j], dvj, dvj);
+                            TensorPrimitives.MultiplyAdd<T>(dot, p[j] * factor, dvj, dvj);
                         }
 
                         dqt.Clear();

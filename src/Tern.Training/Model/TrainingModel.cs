@@ -13,7 +13,7 @@ namespace Tern.Training.Model;
 public sealed class TrainingModel<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int EmbeddingSite = 0, AttentionSite = 1, FfnSite = 2;
+    private const int EmbeddingSite = 0, AttentionSite = 1, FfnSite = 2, AttentionProbabilitySite = 3;
 
     private readonly ModelShape _shape;
     private readonly WorkerPool? _pool;
@@ -28,7 +28,7 @@ public sealed class TrainingModel<T>
     private int[] _tokens = [];
     private int _batch;
     private ulong _dropoutKey;
-    private bool _dropoutOn;
+    private bool _training;
 
     public TrainingModel(ParameterLayout layout, int batchCapacity, WorkerPool? pool = null)
     {
@@ -74,11 +74,14 @@ public sealed class TrainingModel<T>
     /// <summary>Dropout probability during <see cref="ForwardBackward"/> (never during evaluation).</summary>
     public double DropoutProbability { get; set; }
 
+    /// <summary>Dropout probability of the attention weights during <see cref="ForwardBackward"/> (never during evaluation).</summary>
+    public double AttentionDropoutProbability { get; set; }
+
     /// <summary>Runs a batch forward and backward; gradients are added to <see cref="Gradients"/>. Returns the mean loss.</summary>
     public double ForwardBackward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, ulong dropoutKey = 0)
     {
         int[] targetIds = CheckBatch(tokens, targets, batch);
-        _dropoutOn = DropoutProbability > 0;
+        _training = true;
         _dropoutKey = dropoutKey;
         Forward(tokens, batch);
         int rows = batch * _shape.Context;
@@ -92,7 +95,7 @@ public sealed class TrainingModel<T>
     public double Evaluate(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch)
     {
         int[] targetIds = CheckBatch(tokens, targets, batch);
-        _dropoutOn = false;
+        _training = false;
         Forward(tokens, batch);
         return _loss.Run(_pool, _headIn, batch * _shape.Context, targetIds, Parameters, (int)Layout.Output.Offset, null, null, 0);
     }
@@ -101,7 +104,7 @@ public sealed class TrainingModel<T>
     public void ComputeLogits(ReadOnlySpan<int> tokens, int batch, T[] logits)
     {
         CheckBatch(tokens, null, batch);
-        _dropoutOn = false;
+        _training = false;
         Forward(tokens, batch);
         _loss.Logits(_pool, _headIn, batch * _shape.Context, Parameters, (int)Layout.Output.Offset, logits);
     }
@@ -188,9 +191,15 @@ public sealed class TrainingModel<T>
 
     private void ApplyDropout(T[] x, int count, int site, int layer)
     {
-        if (_dropoutOn)
+        if (_training)
             Dropout.Apply(_pool, x, count, DropoutProbability, DropoutKey(site, layer));
     }
+
+    /// <summary>Layer <paramref name="layer"/>'s attention-weight mask: off outside training or with p = 0.</summary>
+    private AttentionDropout AttentionMask(int layer) =>
+        _training && AttentionDropoutProbability > 0
+            ? new AttentionDropout(AttentionDropoutProbability, DropoutKey(AttentionProbabilitySite, layer))
+            : default;
 
     private void Forward(ReadOnlySpan<int> tokens, int batch)
     {
@@ -216,7 +225,7 @@ public sealed class TrainingModel<T>
             Linear(a.AttentionIn, rows, p.Value, a.Value);
             _rope.Forward(_pool, a.Query, rows, _shape.QueryDim);
             _rope.Forward(_pool, a.Key, rows, _shape.KeyValueDim);
-            _attention.Forward(_pool, batch, a.Query, a.Key, a.Value, a.Probabilities, a.Attention);
+            _attention.Forward(_pool, batch, a.Query, a.Key, a.Value, a.Probabilities, a.Attention, AttentionMask(l));
             if (p.AttentionSubNorm is { } attnSub)
             {
                 RmsNorm.Forward(_pool, a.Attention, Parameters, (int)attnSub.Offset, rows, _shape.QueryDim, eps, _wide, a.AttentionSubNormRms!);
@@ -298,7 +307,7 @@ public sealed class TrainingModel<T>
             var dq = _dWide2;
             var dk = _dWide3;
             var dv = _wide2;
-            _attention.Backward(_pool, _batch, a.Query, a.Key, a.Value, a.Probabilities, _dWide, dq, dk, dv);
+            _attention.Backward(_pool, _batch, a.Query, a.Key, a.Value, a.Probabilities, _dWide, dq, dk, dv, AttentionMask(l));
             _rope.Backward(_pool, dq, rows, q);
             _rope.Backward(_pool, dk, rows, kv);
             LinearBackward(dq, rows, p.Query, a.AttentionIn, _narrow, accumulate: false);

@@ -18,7 +18,11 @@ public sealed class Trainer : TrainingLoop
         : base(options, corpus, outputDirectory)
     {
         _pool = pool;
-        Model = new TrainingModel<float>(Layout, options.BatchSize, pool) { DropoutProbability = options.Dropout };
+        Model = new TrainingModel<float>(Layout, options.BatchSize, pool)
+        {
+            DropoutProbability = options.Dropout,
+            AttentionDropoutProbability = options.AttentionDropout,
+        };
         ParameterInitializer.Initialize(Layout, Model.Parameters, options.Seed);
         _adam = new AdamW<float>(Layout) { Beta1 = options.Beta1, Beta2 = options.Beta2, Epsilon = options.AdamEpsilon };
     }

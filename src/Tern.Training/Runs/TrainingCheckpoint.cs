@@ -7,11 +7,20 @@ namespace Tern.Training.Runs;
 /// <summary>
 /// A resumable state: the parameters, both AdamW moments, the step and the batch sampler's state, as one
 /// safetensors file (tensors under GGUF names, moments prefixed "adam.m." and "adam.v."), written to a temporary
-/// name and renamed, so a failed write (a full disk) leaves the previous checkpoint intact.
+/// name and renamed, so a failed write (a full disk) leaves the previous checkpoint intact. The run's dropout
+/// probabilities go into the metadata too, so that a resumed run can be held to them.
 /// </summary>
 public sealed record TrainingCheckpoint(int Step, ulong SamplerState, float[] Parameters, float[] FirstMoment, float[] SecondMoment)
 {
     private const string StepKey = "tern.step", SamplerKey = "tern.sampler_state", CountKey = "tern.parameter_count";
+    private const string DropoutKey = "tern.dropout", AttentionDropoutKey = "tern.attention_dropout";
+
+    /// <summary>--dropout of the run that wrote it; null in checkpoints written before it was recorded.</summary>
+    public double? Dropout { get; init; }
+
+    /// <summary>--attention-dropout of the run that wrote it; null in checkpoints written before it was recorded (and
+    /// before the option existed, so those runs had none).</summary>
+    public double? AttentionDropout { get; init; }
 
     public void Save(string path, ParameterLayout layout)
     {
@@ -19,6 +28,10 @@ public sealed record TrainingCheckpoint(int Step, ulong SamplerState, float[] Pa
         writer.Metadata[StepKey] = Step.ToString(CultureInfo.InvariantCulture);
         writer.Metadata[SamplerKey] = SamplerState.ToString(CultureInfo.InvariantCulture);
         writer.Metadata[CountKey] = layout.Count.ToString(CultureInfo.InvariantCulture);
+        if (Dropout is { } dropout)
+            writer.Metadata[DropoutKey] = dropout.ToString("R", CultureInfo.InvariantCulture);
+        if (AttentionDropout is { } attentionDropout)
+            writer.Metadata[AttentionDropoutKey] = attentionDropout.ToString("R", CultureInfo.InvariantCulture);
         foreach (var (prefix, arena) in new[] { ("", Parameters), ("adam.m.", FirstMoment), ("adam.v.", SecondMoment) })
         {
             foreach (var t in layout.Tensors)
@@ -50,9 +63,14 @@ public sealed record TrainingCheckpoint(int Step, ulong SamplerState, float[] Pa
             }
         }
 
+        double? Probability(string key) => file.Metadata.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : null;
         return new TrainingCheckpoint(
             int.Parse(Meta(StepKey), CultureInfo.InvariantCulture),
             ulong.Parse(Meta(SamplerKey), CultureInfo.InvariantCulture),
-            arenas[0], arenas[1], arenas[2]);
+            arenas[0], arenas[1], arenas[2])
+        {
+            Dropout = Probability(DropoutKey),
+            AttentionDropout = Probability(AttentionDropoutKey),
+        };
     }
 }

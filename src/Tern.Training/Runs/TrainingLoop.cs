@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Tern.Training.Data;
 using Tern.Training.Model;
 using Tern.Training.Optimization;
@@ -50,10 +51,13 @@ public abstract class TrainingLoop
 
     protected TrainingOptions Options { get; }
 
-    /// <summary>Continues from the checkpoint in the output folder: weights, moments, step and batch sequence.</summary>
+    /// <summary>Continues from the checkpoint in the output folder: weights, moments, step and batch sequence. Refuses a
+    /// checkpoint written with other dropout probabilities.</summary>
     public void Resume()
     {
         var checkpoint = TrainingCheckpoint.Load(CheckpointPath, Layout);
+        RequireSame("--dropout", checkpoint.Dropout, Options.Dropout);
+        RequireSame("--attention-dropout", checkpoint.AttentionDropout ?? 0, Options.AttentionDropout);
         Restore(checkpoint);
         Step = checkpoint.Step;
         _sampler.State = checkpoint.SamplerState;
@@ -142,6 +146,19 @@ public abstract class TrainingLoop
     private void SaveCheckpoint()
     {
         var (first, second) = ReadMoments();
-        new TrainingCheckpoint(Step, _sampler.State, ReadParameters(), first, second).Save(CheckpointPath, Layout);
+        new TrainingCheckpoint(Step, _sampler.State, ReadParameters(), first, second)
+        {
+            Dropout = Options.Dropout,
+            AttentionDropout = Options.AttentionDropout,
+        }.Save(CheckpointPath, Layout);
+    }
+
+    private void RequireSame(string flag, double? saved, double current)
+    {
+        if (saved is { } value && value != current)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{CheckpointPath} was written with {flag} {value}; this run has {current} (resume with the flags of the run that wrote it)"));
+        }
     }
 }

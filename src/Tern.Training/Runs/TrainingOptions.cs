@@ -34,6 +34,9 @@ public sealed record TrainingOptions
 
     public double GradientClip { get; init; } = 1.0;
     public double Dropout { get; init; }
+
+    /// <summary>Dropout probability of the attention weights (after the softmax, before the values); 0 is off.</summary>
+    public double AttentionDropout { get; init; }
     public ulong Seed { get; init; } = 1337;
 
     /// <summary>Evaluate the validation loss every this many steps (and at the last).</summary>
@@ -79,6 +82,8 @@ public sealed record TrainingOptions
 
         if (Dropout is < 0 or >= 1)
             throw new ArgumentException($"--dropout {Dropout} must be in [0, 1)");
+        if (AttentionDropout is < 0 or >= 1 || double.IsNaN(AttentionDropout))
+            throw new ArgumentException($"--attention-dropout {AttentionDropout} must be in [0, 1)");
         if (EvalInterval <= 0 || EvalBatches <= 0 || CheckpointInterval < 0)
             throw new ArgumentException("--eval-interval and --eval-batches must be positive, --checkpoint-interval not negative");
     }

@@ -72,6 +72,7 @@ public class TrainCommandTests
         CliAssert.UserError(TernProcess.Run(["train", "--data", data, "--out", outDir, "--dim", "100", "--heads", "3", "--ffn", "256"]), "100", "3 heads");
         CliAssert.UserError(TernProcess.Run(["train", "--data", data, "--out", outDir, "--dim", "96", "--heads", "2", "--ffn", "256"]), "96", "i2_s", "128");
         CliAssert.UserError(TernProcess.Run(["train", "--data", data, "--out", outDir, "--resume", .. TinyShape]), "checkpoint");
+        CliAssert.UserError(TernProcess.Run(["train", "--data", data, "--out", outDir, "--attention-dropout", "1", .. TinyShape]), "--attention-dropout", "[0, 1)");
         Assert.False(Directory.Exists(outDir) && File.Exists(Path.Combine(outDir, "model.gguf")));
     }
 

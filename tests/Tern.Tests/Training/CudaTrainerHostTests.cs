@@ -71,6 +71,31 @@ public class CudaTrainerHostTests
     }
 
     [Fact]
+    public void The_kernels_attention_mask_is_the_cpus()
+    {
+        // The kernels hash each weight's index in [batch·H, T, T], ((b·H + h)·T + i)·T + j, with the layer's key and
+        // compare with the integer threshold (attention_dropout_factor, attention_dropout_bits).
+        const int batch = 3, heads = 4, context = 37;
+        foreach (double p in new[] { 0.1, 0.5, 0.9 })
+        {
+            var mask = new AttentionDropout(p, CounterHash.Derive(99, 300_010));
+            ulong threshold = DropoutThreshold.For(p);
+            for (int bh = 0; bh < batch * heads; bh++)
+            {
+                for (int i = 0; i < context; i++)
+                {
+                    for (int j = 0; j <= i; j++)
+                    {
+                        ulong kernelIndex = (((ulong)bh * context) + (ulong)i) * context + (ulong)j;
+                        Assert.Equal(mask.Keeps(AttentionDropout.Counter(bh / heads, bh % heads, i, j, heads, context)),
+                            DropoutThreshold.Keeps(CounterHash.Hash(mask.Key, kernelIndex), threshold));
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Embedding_row_groups_hold_each_row_once_in_order_by_token()
     {
         var random = new Random(9);

@@ -5,22 +5,25 @@ namespace Tern.Tests.Training;
 
 /// <summary>
 /// Every parameter's gradient against central finite differences in float64 with quantization off, through every
-/// layer of both architectures (so each layer's backward pass, and the chain between them, is checked).
+/// layer of both architectures (so each layer's backward pass, and the chain between them, is checked), with dropout
+/// and attention dropout (the masks are fixed by the key, so the loss is a smooth function of the weights).
 /// </summary>
 public class GradientCheckTests
 {
-    public static TheoryData<string, bool, int, double> Cases() => new()
+    public static TheoryData<string, bool, int, double, double> Cases() => new()
     {
-        { "bitnet-b1.58", true, 1, 0.0 },
-        { "bitnet-b1.58", false, 2, 0.0 },
-        { "llama", false, 1, 0.0 },
-        { "llama", true, 2, 0.0 },
-        { "bitnet-b1.58", true, 1, 0.25 },
+        { "bitnet-b1.58", true, 1, 0.0, 0.0 },
+        { "bitnet-b1.58", false, 2, 0.0, 0.0 },
+        { "llama", false, 1, 0.0, 0.0 },
+        { "llama", true, 2, 0.0, 0.0 },
+        { "bitnet-b1.58", true, 1, 0.25, 0.0 },
+        { "bitnet-b1.58", false, 1, 0.0, 0.3 },
+        { "llama", true, 1, 0.2, 0.3 },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Analytic_gradients_match_finite_differences(string arch, bool tied, int kvHeads, double dropout)
+    public void Analytic_gradients_match_finite_differences(string arch, bool tied, int kvHeads, double dropout, double attentionDropout)
     {
         var shape = new ModelShape
         {
@@ -37,7 +40,11 @@ public class GradientCheckTests
         };
         var layout = new ParameterLayout(shape);
         using var pool = new WorkerPool(2);
-        var model = new TrainingModel<double>(layout, batchCapacity: 2, pool) { DropoutProbability = dropout };
+        var model = new TrainingModel<double>(layout, batchCapacity: 2, pool)
+        {
+            DropoutProbability = dropout,
+            AttentionDropoutProbability = attentionDropout,
+        };
         var random = new Random(42);
         foreach (var tensor in layout.Tensors)
         {

@@ -87,6 +87,24 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Attention_dropout_is_deterministic_across_thread_counts_and_left_out_of_validation()
+    {
+        var options = TinyOptions(steps: 4) with { AttentionDropout = 0.2, EvalInterval = 100 };
+        var corpus = Corpus(options.Shape.Context);
+        using var folder = new TempFolder();
+        var one = new Trainer(options, corpus, Path.Combine(folder.Path, "one"), null);
+        var without = new Trainer(options with { AttentionDropout = 0 }, corpus, Path.Combine(folder.Path, "without"), null);
+        Assert.Equal(without.ValidationLoss(), one.ValidationLoss());
+        one.Run();
+        using var pool = new WorkerPool(2);
+        var two = new Trainer(options, corpus, Path.Combine(folder.Path, "two"), pool);
+        two.Run();
+        Assert.Equal(one.Model.Parameters, two.Model.Parameters);
+        without.Run();
+        Assert.NotEqual(without.Model.Parameters, one.Model.Parameters);
+    }
+
+    [Fact]
     public void A_stopped_run_resumes_to_the_same_weights()
     {
         var options = TinyOptions(steps: 10);
@@ -136,6 +154,23 @@ public class TrainerTests
         var other = new Trainer(options with { Shape = options.Shape with { Dim = 64 } }, corpus, folder.Path, null);
         var e = Assert.Throws<InvalidDataException>(other.Resume);
         Assert.Contains("parameters", e.Message);
+    }
+
+    [Fact]
+    public void Checkpoints_refuse_other_dropout_probabilities()
+    {
+        var options = TinyOptions(steps: 2) with { AttentionDropout = 0.1 };
+        var corpus = Corpus(options.Shape.Context);
+        using var folder = new TempFolder();
+        new Trainer(options, corpus, folder.Path, null).Run();
+        var saved = TrainingCheckpoint.Load(Path.Combine(folder.Path, Trainer.CheckpointFileName), new ParameterLayout(options.Shape));
+        Assert.Equal((0.1, 0.1), (saved.Dropout, saved.AttentionDropout));
+        new Trainer(options, corpus, folder.Path, null).Resume();
+        foreach (var (other, flag) in new[] { (options with { AttentionDropout = 0 }, "--attention-dropout"), (options with { Dropout = 0.2 }, "--dropout") })
+        {
+            var e = Assert.Throws<ArgumentException>(new Trainer(other, corpus, folder.Path, null).Resume);
+            Assert.Contains(flag, e.Message);
+        }
     }
 
     private sealed class Stop(Action<TrainingProgress> report) : IProgress<TrainingProgress>

@@ -160,10 +160,27 @@ extern "C" __global__ void attention_output_gradient(const float* __restrict__ d
     }
 }
 
-// A warp per score row: dS = p ⊙ (dP − Σ p⊙dP) / √hd over the keys j ≤ t, 0 after. ds may be the probabilities'
-// own buffer: each lane reads an element before it writes it, and the sum is complete before any write.
+// With attention dropout on, the values product reads P ⊙ M / (1 − p) instead of P (the mask from the layer's key, as
+// attention_dropout_factor computes it): one thread per element of [batch·H, T, T], zeros above the diagonal.
+extern "C" __global__ void attention_dropout(const operand_t* __restrict__ probabilities, int context, long long count,
+    unsigned long long dropout_key, unsigned long long dropout_threshold, float keep_scale, operand_t* __restrict__ dropped)
+{
+    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (index >= count)
+        return;
+    int j = (int)(index % context);
+    int t = (int)((index / context) % context);
+    dropped[index] = to_operand(j <= t
+        ? from_operand(probabilities[index]) * attention_dropout_factor(dropout_key, (unsigned long long)index, dropout_threshold, keep_scale)
+        : 0.0f);
+}
+
+// A warp per score row: dS = p ⊙ (dP − Σ p⊙dP) / √hd over the keys j ≤ t, 0 after, where dP is the product dO·Vᵀ
+// times the attention-dropout factor (1 without dropout). ds may be the probabilities' own buffer: each lane reads an
+// element before it writes it, and the sum is complete before any write.
 extern "C" __global__ void softmax_backward(const operand_t* probabilities, const float* __restrict__ dp, int context,
-    long long total_rows, float scale, operand_t* ds)
+    long long total_rows, float scale, unsigned long long dropout_key, unsigned long long dropout_threshold, float keep_scale,
+    operand_t* ds)
 {
     long long row = global_warp();
     if (row >= total_rows)
@@ -172,14 +189,17 @@ extern "C" __global__ void softmax_backward(const operand_t* probabilities, cons
     int t = (int)(row % context);
     const operand_t* p = probabilities + row * context;
     const float* d = dp + row * context;
+    unsigned long long first = (unsigned long long)row * context;
     float weighted = 0.0f;
     for (int j = lane; j <= t; j += WARP)
-        weighted += from_operand(p[j]) * d[j];
+        weighted += from_operand(p[j]) * (d[j] * attention_dropout_factor(dropout_key, first + j, dropout_threshold, keep_scale));
     weighted = warp_sum(weighted);
     operand_t* out = ds + row * context;
     for (int j = lane; j < context; j += WARP)
     {
-        float value = j <= t ? from_operand(p[j]) * (d[j] - weighted) * scale : 0.0f;
+        float value = j <= t
+            ? from_operand(p[j]) * ((d[j] * attention_dropout_factor(dropout_key, first + j, dropout_threshold, keep_scale)) - weighted) * scale
+            : 0.0f;
         out[j] = to_operand(value);
     }
 }

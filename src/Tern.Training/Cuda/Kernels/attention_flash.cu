@@ -5,6 +5,11 @@
 // (one owns a tile of keys and sums dK, dV over queries; one owns a tile of queries and sums dQ over keys), so every
 // gradient has one writer and a fixed order of sums.
 //
+// Attention dropout (threshold nonzero): the forward pass sums the undropped exponentials into the softmax's
+// denominator but multiplies V by the dropped ones, so O = (P ⊙ M / (1 − p))·V; the backward passes recompute the
+// mask of each (query, key) from the layer's key and the weight's index in [batch·H, T, T] (attention_dropout_bits).
+// D = rowsum(dO ⊙ O) is still Σ_j P·dP with dP = (dO·Vᵀ) ⊙ M / (1 − p), because O is the dropped output.
+//
 // Warps compute with mma.sync m16n8k16 (bfloat16 in, float32 accumulators). Fragment layouts (PTX ISA, "Matrix
 // Fragments for mma.m16n8k16"), with g = lane / 4 and q = lane % 4:
 //   A (16×16, row-major), four 32-bit registers of two bf16 each: (row g, cols 2q, 2q+1), (row g+8, cols 2q, 2q+1),
@@ -117,12 +122,33 @@ __device__ __forceinline__ void accumulators_to_a(const float (&c)[8][4], unsign
     }
 }
 
+// The attention-dropout mask of a thread's elements of a warp's 16×64 block of weights (8 n-tiles of C fragments):
+// bit 4n + e for element [n][e], whose row is first_row + g (+ 8 for e ≥ 2) and column first_column + 8n + 2q + (e & 1);
+// rows_are_queries says which of the two is the query. Elements above the diagonal or past the context read as kept
+// (their weight is 0). The loop is not unrolled, so its 64-bit hashes do not crowd the accumulators' registers.
+__device__ __forceinline__ unsigned int attention_dropout_bits(unsigned long long dropout_key, unsigned long long dropout_threshold,
+    int bh, int context, int first_row, int first_column, bool rows_are_queries)
+{
+    int g = lane_id() / 4, q = lane_id() % 4;
+    unsigned int bits = 0u;
+#pragma unroll 1
+    for (int i = 0; i < 32; i++)
+    {
+        int row = first_row + g + ((i & 2) ? 8 : 0), column = first_column + (i >> 2) * 8 + 2 * q + (i & 1);
+        int query = rows_are_queries ? row : column, key = rows_are_queries ? column : row;
+        bool kept = key > query || query >= context
+            || (counter_hash(dropout_key, ((unsigned long long)bh * context + query) * context + key) >> 11) >= dropout_threshold;
+        bits |= (kept ? 1u : 0u) << i;
+    }
+    return bits;
+}
+
 // One block per (64-query tile, batch·head); warp w owns queries tile·64 + 16w … +15. Writes the output straight into
 // rows [batch·T, H·hd] (float32) and each query's log-sum-exp of its scaled scores.
 template <int HD>
 __device__ void flash_forward(const unsigned short* __restrict__ q_heads, const unsigned short* __restrict__ k_heads,
-    const unsigned short* __restrict__ v_heads, int context, int heads, float scale, float* __restrict__ out,
-    float* __restrict__ log_sum_exp)
+    const unsigned short* __restrict__ v_heads, int context, int heads, float scale, unsigned long long dropout_key,
+    unsigned long long dropout_threshold, float keep_scale, float* __restrict__ out, float* __restrict__ log_sum_exp)
 {
     __shared__ __align__(16) unsigned short keys[FLASH_TILE * (HD + 8)];
     __shared__ __align__(16) unsigned short values[FLASH_TILE * (HD + 8)];
@@ -148,6 +174,10 @@ __device__ void flash_forward(const unsigned short* __restrict__ q_heads, const 
         load_tile<HD>(values, v_heads + head_offset, kt * FLASH_TILE, context);
         __syncthreads();
 
+        // The mask before the scores, while fewer registers are live.
+        unsigned int kept = dropout_threshold != 0ull
+            ? attention_dropout_bits(dropout_key, dropout_threshold, bh, context, first_query, kt * FLASH_TILE, true)
+            : 0xffffffffu;
         float s[8][4];
 #pragma unroll
         for (int n = 0; n < 8; n++)
@@ -203,6 +233,16 @@ __device__ void flash_forward(const unsigned short* __restrict__ q_heads, const 
             tile_sum[r] += __shfl_xor_sync(FULL_MASK, tile_sum[r], 1);
             tile_sum[r] += __shfl_xor_sync(FULL_MASK, tile_sum[r], 2);
             row_sum[r] = row_sum[r] * correction[r] + tile_sum[r];
+        }
+        if (dropout_threshold != 0ull)
+        {
+#pragma unroll
+            for (int n = 0; n < 8; n++)
+            {
+#pragma unroll
+                for (int e = 0; e < 4; e++)
+                    s[n][e] = ((kept >> (4 * n + e)) & 1u) ? s[n][e] * keep_scale : 0.0f;
+            }
         }
 #pragma unroll
         for (int n = 0; n < HD / 8; n++)
@@ -332,8 +372,8 @@ __device__ __forceinline__ void write_qkv_gradient(const float (&acc)[HD / 8][4]
 template <int HD>
 __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, const unsigned short* __restrict__ k_heads,
     const unsigned short* __restrict__ v_heads, const unsigned short* __restrict__ d_out, const float* __restrict__ log_sum_exp,
-    const float* __restrict__ d_dot, int context, float scale, float* __restrict__ dk, float* __restrict__ dv,
-    QkvGradientTarget target)
+    const float* __restrict__ d_dot, int context, float scale, unsigned long long dropout_key, unsigned long long dropout_threshold,
+    float keep_scale, float* __restrict__ dk, float* __restrict__ dv, QkvGradientTarget target)
 {
     __shared__ __align__(16) unsigned short queries[FLASH_TILE * (HD + 8)];
     __shared__ __align__(16) unsigned short gradients[FLASH_TILE * (HD + 8)];
@@ -357,6 +397,8 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
         dv_acc[n][0] = dv_acc[n][1] = dv_acc[n][2] = dv_acc[n][3] = 0.0f;
     }
 
+    // The factor of a weight the mask keeps: 1 without dropout (every bit set then), so nothing changes.
+    float kept_factor = dropout_threshold != 0ull ? keep_scale : 1.0f;
     int query_tiles = (context + FLASH_TILE - 1) / FLASH_TILE;
     for (int qt = tile; qt < query_tiles; qt++)
     {
@@ -372,6 +414,9 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
         __syncthreads();
 
         // Pᵀ and dPᵀ: 16 keys × 64 queries.
+        unsigned int kept = dropout_threshold != 0ull
+            ? attention_dropout_bits(dropout_key, dropout_threshold, bh, context, first_key, qt * FLASH_TILE, false)
+            : 0xffffffffu;
         float p[8][4], dp[8][4];
 #pragma unroll
         for (int n = 0; n < 8; n++)
@@ -396,8 +441,10 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
                 int query = qt * FLASH_TILE + column;
                 int key = first_key + g + (e >= 2 ? 8 : 0);
                 bool valid = key <= query && query < context && key < context;
-                p[n][e] = valid ? expf(p[n][e] * scale - lse_tile[column]) : 0.0f;
-                dp[n][e] = p[n][e] * (dp[n][e] - d_tile[column]);
+                float probability = valid ? expf(p[n][e] * scale - lse_tile[column]) : 0.0f;
+                float factor = ((kept >> (4 * n + e)) & 1u) ? kept_factor : 0.0f;
+                p[n][e] = probability * factor;
+                dp[n][e] = probability * ((dp[n][e] * factor) - d_tile[column]);
             }
         }
 
@@ -449,7 +496,8 @@ __device__ void flash_backward_keys(const unsigned short* __restrict__ q_heads, 
 template <int HD>
 __device__ void flash_backward_queries(const unsigned short* __restrict__ q_heads, const unsigned short* __restrict__ k_heads,
     const unsigned short* __restrict__ v_heads, const unsigned short* __restrict__ d_out, const float* __restrict__ log_sum_exp,
-    const float* __restrict__ d_dot, int context, float scale, float* __restrict__ dq, QkvGradientTarget target)
+    const float* __restrict__ d_dot, int context, float scale, unsigned long long dropout_key, unsigned long long dropout_threshold,
+    float keep_scale, float* __restrict__ dq, QkvGradientTarget target)
 {
     __shared__ __align__(16) unsigned short keys[FLASH_TILE * (HD + 8)];
     __shared__ __align__(16) unsigned short values[FLASH_TILE * (HD + 8)];
@@ -474,6 +522,7 @@ __device__ void flash_backward_queries(const unsigned short* __restrict__ q_head
     for (int n = 0; n < HD / 8; n++)
         dq_acc[n][0] = dq_acc[n][1] = dq_acc[n][2] = dq_acc[n][3] = 0.0f;
 
+    float kept_factor = dropout_threshold != 0ull ? keep_scale : 1.0f;
     int key_tiles = min((context + FLASH_TILE - 1) / FLASH_TILE, tile + 1);
     for (int kt = 0; kt < key_tiles; kt++)
     {
@@ -482,6 +531,9 @@ __device__ void flash_backward_queries(const unsigned short* __restrict__ q_head
         load_tile<HD>(values, v_heads + head_offset, kt * FLASH_TILE, context);
         __syncthreads();
 
+        unsigned int kept = dropout_threshold != 0ull
+            ? attention_dropout_bits(dropout_key, dropout_threshold, bh, context, first_query, kt * FLASH_TILE, true)
+            : 0xffffffffu;
         float s[8][4], dp[8][4];
 #pragma unroll
         for (int n = 0; n < 8; n++)
@@ -504,7 +556,8 @@ __device__ void flash_backward_queries(const unsigned short* __restrict__ q_head
                 int query = first_query + g + (e >= 2 ? 8 : 0);
                 bool valid = key <= query && key < context && query < context;
                 float probability = valid ? expf(s[n][e] * scale - lse[e >> 1]) : 0.0f;
-                s[n][e] = probability * (dp[n][e] - dd[e >> 1]);
+                float factor = ((kept >> (4 * n + e)) & 1u) ? kept_factor : 0.0f;
+                s[n][e] = probability * ((dp[n][e] * factor) - dd[e >> 1]);
             }
         }
 
@@ -564,26 +617,38 @@ extern "C" __global__ void attention_row_dot(const unsigned short* __restrict__ 
         d_dot[pair] = sum;
 }
 
+// The forward kernel of head size 64 is held to 128 registers (four blocks per multiprocessor), as it compiled before
+// the dropout mask was added; ptxas takes 140 without the bound, and spills nothing with it (NVRTC 11.8, sm_80).
+// A minimum of 0 blocks sets no bound.
+#define FLASH_FORWARD_MIN_BLOCKS(HD) ((HD) == 64 ? 4 : 0)
+
 #define FLASH_ENTRY_POINTS(HD)                                                                                          \
-    extern "C" __global__ void __launch_bounds__(FLASH_WARPS * WARP) flash_forward_##HD(const unsigned short* q_heads,  \
-        const unsigned short* k_heads, const unsigned short* v_heads, int context, int heads, float scale, float* out,     \
+    extern "C" __global__ void __launch_bounds__(FLASH_WARPS * WARP, FLASH_FORWARD_MIN_BLOCKS(HD))                     \
+        flash_forward_##HD(const unsigned short* q_heads,                                                              \
+        const unsigned short* k_heads, const unsigned short* v_heads, int context, int heads, float scale,                \
+        unsigned long long dropout_key, unsigned long long dropout_threshold, float keep_scale, float* out,              \
         float* log_sum_exp)                                                                                            \
     {                                                                                                                  \
-        flash_forward<HD>(q_heads, k_heads, v_heads, context, heads, scale, out, log_sum_exp);                          \
+        flash_forward<HD>(q_heads, k_heads, v_heads, context, heads, scale, dropout_key, dropout_threshold, keep_scale,  \
+            out, log_sum_exp);                                                                                         \
     }                                                                                                                  \
     extern "C" __global__ void __launch_bounds__(FLASH_WARPS * WARP) flash_backward_keys_##HD(                          \
         const unsigned short* q_heads, const unsigned short* k_heads, const unsigned short* v_heads,                    \
-        const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale, float* dk,  \
-        float* dv, QkvGradientTarget target)                                                                           \
+        const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale,             \
+        unsigned long long dropout_key, unsigned long long dropout_threshold, float keep_scale, float* dk, float* dv,    \
+        QkvGradientTarget target)                                                                                      \
     {                                                                                                                  \
-        flash_backward_keys<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dk, dv, target);  \
+        flash_backward_keys<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dropout_key,      \
+            dropout_threshold, keep_scale, dk, dv, target);                                                            \
     }                                                                                                                  \
     extern "C" __global__ void __launch_bounds__(FLASH_WARPS * WARP) flash_backward_queries_##HD(                       \
         const unsigned short* q_heads, const unsigned short* k_heads, const unsigned short* v_heads,                    \
-        const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale, float* dq,  \
+        const unsigned short* d_out, const float* log_sum_exp, const float* d_dot, int context, float scale,             \
+        unsigned long long dropout_key, unsigned long long dropout_threshold, float keep_scale, float* dq,               \
         QkvGradientTarget target)                                                                                      \
     {                                                                                                                  \
-        flash_backward_queries<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dq, target);   \
+        flash_backward_queries<HD>(q_heads, k_heads, v_heads, d_out, log_sum_exp, d_dot, context, scale, dropout_key,   \
+            dropout_threshold, keep_scale, dq, target);                                                                \
     }
 
 FLASH_ENTRY_POINTS(16)

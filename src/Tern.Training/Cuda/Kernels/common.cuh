@@ -106,6 +106,17 @@ __device__ __forceinline__ float dropout(float x, unsigned long long key, unsign
     return (counter_hash(key, index) >> 11) >= threshold ? x * keep_scale : 0.0f;
 }
 
+// The attention-dropout factor of softmax weight `index` (its index in [batch, H, T, T], AttentionDropout.Counter):
+// keep_scale = 1/(1−p) where the mask keeps it, 0 where it drops it, and 1 when threshold is 0 (dropout off), so
+// that multiplying by it changes nothing then.
+__device__ __forceinline__ float attention_dropout_factor(unsigned long long key, unsigned long long index,
+    unsigned long long threshold, float keep_scale)
+{
+    if (threshold == 0ull)
+        return 1.0f;
+    return (counter_hash(key, index) >> 11) >= threshold ? keep_scale : 0.0f;
+}
+
 // γ/s for one row of a BitLinear output: γ of the weight (gammas null: 1) over the row's activation scale s
 // (scales null: 1), the factor the CPU's BitLinear.Forward applies.
 __device__ __forceinline__ float bitlinear_factor(const float* gammas, int gamma_index, const float* scales, long long row)
