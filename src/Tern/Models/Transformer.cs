@@ -165,10 +165,6 @@ public sealed class Transformer
     {
         int dim = _c.EmbeddingLength, qLen = _c.QueryLength, ffn = _c.FeedForwardLength;
         var x = _x.AsMemory(0, n * dim);
-        for (int t = 0; t < n; t++)
-            _w.TokenEmbedding.CopyRow(tokens[t], x.Span.Slice(t * dim, dim));
-        if (_hostLayers == 0)
-            return;
         var xb = _xb.AsMemory(0, n * dim);
         var attnOut = _xb.AsMemory(0, n * qLen);
         var q = _q.AsMemory(0, n * qLen);
