@@ -21,6 +21,7 @@
 #   PP, TG, REPS      bench sizes (default 512, 128, 3)
 #   HF_MODES          transformers modes, in order (default plain,online: the faster baseline first); HF_DEVICE (default cuda)
 #   PYTHON            the Python with torch and transformers (default python3)
+#   SKIP_STEPS        comma-separated steps to leave out (e.g. hf,tern_run_cpu when only Tern changed)
 #   MEASURE_DRY=1     no GPU: skips smi, bandwidth on the CPU (128 MiB), a 1-layer checkpoint (DRY_LAYERS), GPU_ARGS
 #                     and HEAD_CPU_ARGS empty, small PP/TG/REPS, HF on the CPU in plain mode; for checking the script.
 set -u
@@ -70,6 +71,11 @@ left() { echo $(( START + BUDGET - RESERVE - $(date +%s) )); }
 # $STEPS/NAME.log, and records {step, rc, seconds, limit} in $STEPS/NAME.status.
 step() {
     local name=$1 limit=$2 fn=$3 l rc t0 t1
+    if [[ ",${SKIP_STEPS:-}," == *",$name,"* ]]; then
+        log "== $name: SKIPPED (SKIP_STEPS)"
+        printf '{"step":"%s","rc":null,"skipped":"SKIP_STEPS","seconds":0,"limit":%d}\n' "$name" "$limit" >"$STEPS/$name.status"
+        return
+    fi
     l=$(left)
     (( limit > l )) && limit=$l
     if (( limit < 5 )); then

@@ -10,7 +10,7 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal sealed class CudaInferenceKernels : IDisposable
 {
-    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_attention.cu"];
+    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_attention.cu", "infer_decode.cu"];
 
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
@@ -41,8 +41,13 @@ internal sealed class CudaInferenceKernels : IDisposable
         AddRows = _module.GetKernel("add_rows");
         RopeStore = _module.GetKernel("rope_store");
         Attention = _module.GetKernel("attention");
-        // A row of scores for the whole context lives in shared memory: let launches use all a block may have.
-        Attention.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - Attention.StaticSharedBytes);
+        DecodeTernary = _module.GetKernel("decode_ternary");
+        DecodeGateUp = _module.GetKernel("decode_gate_up");
+        AttentionDecode = _module.GetKernel("attention_decode");
+        // A row of scores for the whole context, or a staged input row, lives in shared memory: let launches use all a
+        // block may have.
+        foreach (var kernel in new[] { Attention, DecodeTernary, DecodeGateUp, AttentionDecode })
+            kernel.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - kernel.StaticSharedBytes);
     }
 
     public CudaKernel RmsNormQuantize { get; }
@@ -55,6 +60,15 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaKernel AddRows { get; }
     public CudaKernel RopeStore { get; }
     public CudaKernel Attention { get; }
+    public CudaKernel DecodeTernary { get; }
+    public CudaKernel DecodeGateUp { get; }
+    public CudaKernel AttentionDecode { get; }
+
+    /// <summary>Rows one block of decode_ternary computes (DECODE_ROWS), and of decode_gate_up (GATE_UP_ROWS).</summary>
+    public const int DecodeRows = 32, GateUpRows = 16;
+
+    /// <summary>decode_ternary's and decode_gate_up's shared memory for an input of <paramref name="width"/>: the row as floats, then as int8.</summary>
+    public static int StagedInputBytes(int width) => ((width + 3) / 4 * 4 * sizeof(float)) + DeviceTernaryMatrix.PaddedColumns(width);
 
     public void Dispose() => _module.Dispose();
 }

@@ -24,6 +24,7 @@ internal sealed class CudaModelOffload : IModelOffload
     private readonly DeviceBuffer<float>? _outputNorm;
     private readonly DeviceMatrix? _head;
     private readonly DeviceBuffer<float> _cos, _sin;
+    private readonly bool[] _fused = [];
 
     public CudaModelOffload(CudaContext context, CudaInferenceKernels kernels, GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement)
     {
@@ -82,6 +83,7 @@ internal sealed class CudaModelOffload : IModelOffload
                 m.Pool ??= weights.Output.Pool;
 
             Graphable = deviceMatrices.All(m => !m.ComputesOnHost);
+            _fused = _layers.Select(CanFuse).ToArray();
             long weightBytes = deviceMatrices.Concat(sentUp).Sum(m => m.DeviceBytes) + (_head?.DeviceBytes ?? 0);
             int onHost = deviceMatrices.Count(m => m.ComputesOnHost);
             string head = _head is null ? "on the CPU" : _head.Kind + " on the GPU";
@@ -123,67 +125,166 @@ internal sealed class CudaModelOffload : IModelOffload
     /// <summary>Queues the device's blocks for <paramref name="tokens"/> tokens whose hidden states are in the workspace.</summary>
     internal void RecordBlocks(int tokens, IReadOnlyList<DeviceBuffer<float>> keys, IReadOnlyList<DeviceBuffer<float>> values, int contextLength)
     {
+        for (int i = 0; i < _layers.Length; i++)
+            RecordLayer(i, tokens, keys[i], values[i], contextLength);
+    }
+
+    /// <summary>
+    /// Queues a decoding step's blocks (one token): five fused launches for each block whose matrices are all ternary
+    /// with one scale (<see cref="CanFuse"/>), the general kernels for any other.
+    /// </summary>
+    internal void RecordDecodeBlocks(IReadOnlyList<DeviceBuffer<float>> keys, IReadOnlyList<DeviceBuffer<float>> values, int contextLength)
+    {
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (_fused[i])
+                RecordFusedLayer(i, keys[i], values[i], contextLength);
+            else
+                RecordLayer(i, 1, keys[i], values[i], contextLength);
+        }
+    }
+
+    private void RecordLayer(int i, int tokens, DeviceBuffer<float> keyCache, DeviceBuffer<float> valueCache, int contextLength)
+    {
         var ws = Workspace;
         var c = Config;
         float epsilon = c.RmsNormEpsilon;
-        for (int i = 0; i < _layers.Length; i++)
-        {
-            var layer = _layers[i];
-            var attentionInput = ws.NormQuantize(ws.Hidden.Pointer, layer.AttentionNorm.Pointer, c.EmbeddingLength, epsilon, tokens);
-            layer.Query.Multiply(ws, attentionInput, tokens, ws.Queries.Pointer, false);
-            layer.Key.Multiply(ws, attentionInput, tokens, ws.Keys.Pointer, false);
-            layer.Value.Multiply(ws, attentionInput, tokens, ws.Values.Pointer, false);
+        var layer = _layers[i];
+        var attentionInput = ws.NormQuantize(ws.Hidden.Pointer, layer.AttentionNorm.Pointer, c.EmbeddingLength, epsilon, tokens);
+        layer.Query.Multiply(ws, attentionInput, tokens, ws.Queries.Pointer, false);
+        layer.Key.Multiply(ws, attentionInput, tokens, ws.Keys.Pointer, false);
+        layer.Value.Multiply(ws, attentionInput, tokens, ws.Values.Pointer, false);
 
-            var rope = new KernelArguments();
-            rope.Add(ws.Queries.Pointer);
-            rope.Add(ws.Keys.Pointer);
-            rope.Add(ws.Values.Pointer);
-            rope.Add(keys[i].Pointer);
-            rope.Add(values[i].Pointer);
-            rope.Add(_cos.Pointer);
-            rope.Add(_sin.Pointer);
-            rope.Add(ws.Step.Pointer);
-            rope.Add(c.QueryLength);
-            rope.Add(c.KeyValueLength);
-            rope.Add(c.HeadDim);
-            rope.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
-            ws.Kernels.RopeStore.Launch(tokens, 128, 0, ws.Stream, ref rope);
+        var rope = new KernelArguments();
+        rope.Add(ws.Queries.Pointer);
+        rope.Add(ws.Keys.Pointer);
+        rope.Add(ws.Values.Pointer);
+        rope.Add(keyCache.Pointer);
+        rope.Add(valueCache.Pointer);
+        rope.Add(_cos.Pointer);
+        rope.Add(_sin.Pointer);
+        rope.Add(ws.Step.Pointer);
+        rope.Add(c.QueryLength);
+        rope.Add(c.KeyValueLength);
+        rope.Add(c.HeadDim);
+        rope.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
+        ws.Kernels.RopeStore.Launch(tokens, 128, 0, ws.Stream, ref rope);
 
-            var attention = new KernelArguments();
-            attention.Add(ws.Queries.Pointer);
-            attention.Add(keys[i].Pointer);
-            attention.Add(values[i].Pointer);
-            attention.Add(ws.Step.Pointer);
-            attention.Add(c.HeadCount);
-            attention.Add(c.HeadCountKv);
-            attention.Add(c.HeadDim);
-            attention.Add(ws.AttentionOutput.Pointer);
-            ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, AttentionSharedBytes(contextLength), ws.Stream, ref attention);
+        var attention = new KernelArguments();
+        attention.Add(ws.Queries.Pointer);
+        attention.Add(keyCache.Pointer);
+        attention.Add(valueCache.Pointer);
+        attention.Add(ws.Step.Pointer);
+        attention.Add(c.HeadCount);
+        attention.Add(c.HeadCountKv);
+        attention.Add(c.HeadDim);
+        attention.Add(ws.AttentionOutput.Pointer);
+        ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, AttentionSharedBytes(contextLength), ws.Stream, ref attention);
 
-            var outputInput = ws.NormQuantize(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, tokens);
-            layer.Output.Multiply(ws, outputInput, tokens, ws.Hidden.Pointer, true);
+        var outputInput = ws.NormQuantize(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, tokens);
+        layer.Output.Multiply(ws, outputInput, tokens, ws.Hidden.Pointer, true);
 
-            var ffnInput = ws.NormQuantize(ws.Hidden.Pointer, layer.FfnNorm.Pointer, c.EmbeddingLength, epsilon, tokens);
-            layer.Gate.Multiply(ws, ffnInput, tokens, ws.Gate.Pointer, false);
-            layer.Up.Multiply(ws, ffnInput, tokens, ws.Up.Pointer, false);
+        var ffnInput = ws.NormQuantize(ws.Hidden.Pointer, layer.FfnNorm.Pointer, c.EmbeddingLength, epsilon, tokens);
+        layer.Gate.Multiply(ws, ffnInput, tokens, ws.Gate.Pointer, false);
+        layer.Up.Multiply(ws, ffnInput, tokens, ws.Up.Pointer, false);
 
-            int ffnStride = DeviceTernaryMatrix.PaddedColumns(c.FeedForwardLength);
-            var gated = new KernelArguments();
-            gated.Add(ws.Gate.Pointer);
-            gated.Add(ws.Up.Pointer);
-            gated.Add(c.FeedForwardLength);
-            gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
-            gated.Add(layer.FfnSubNorm?.Pointer ?? DevicePointer.Null);
-            gated.Add(epsilon);
-            gated.Add(ws.Activated.Pointer);
-            gated.Add(ws.Quantized.Pointer);
-            gated.Add(ffnStride);
-            gated.Add(ws.QuantizedScales.Pointer);
-            ws.Kernels.GatedNormQuantize.Launch(tokens, 256, 0, ws.Stream, ref gated);
-            layer.Down.Multiply(ws, new MatrixInput(ws.Activated.Pointer, ws.Quantized.Pointer, ws.QuantizedScales.Pointer, ffnStride), tokens,
-                ws.Hidden.Pointer, true);
-        }
+        int ffnStride = DeviceTernaryMatrix.PaddedColumns(c.FeedForwardLength);
+        var gated = new KernelArguments();
+        gated.Add(ws.Gate.Pointer);
+        gated.Add(ws.Up.Pointer);
+        gated.Add(c.FeedForwardLength);
+        gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
+        gated.Add(layer.FfnSubNorm?.Pointer ?? DevicePointer.Null);
+        gated.Add(epsilon);
+        gated.Add(ws.Activated.Pointer);
+        gated.Add(ws.Quantized.Pointer);
+        gated.Add(ffnStride);
+        gated.Add(ws.QuantizedScales.Pointer);
+        ws.Kernels.GatedNormQuantize.Launch(tokens, 256, 0, ws.Stream, ref gated);
+        layer.Down.Multiply(ws, new MatrixInput(ws.Activated.Pointer, ws.Quantized.Pointer, ws.QuantizedScales.Pointer, ffnStride), tokens,
+            ws.Hidden.Pointer, true);
     }
+
+    private void RecordFusedLayer(int i, DeviceBuffer<float> keyCache, DeviceBuffer<float> valueCache, int contextLength)
+    {
+        var ws = Workspace;
+        var c = Config;
+        var layer = _layers[i];
+        float epsilon = c.RmsNormEpsilon;
+        var q = (DeviceTernaryMatrix)layer.Query;
+        var k = (DeviceTernaryMatrix)layer.Key;
+        var v = (DeviceTernaryMatrix)layer.Value;
+        var (qkv, qkvBlocks) = TernarySegments.Of([q, k, v], [ws.Queries.Pointer, ws.Keys.Pointer, ws.Values.Pointer]);
+        RecordDecodeTernary(ws.Hidden.Pointer, layer.AttentionNorm.Pointer, c.EmbeddingLength, epsilon, q.Groups, qkv, qkvBlocks, accumulate: false);
+
+        var attention = new KernelArguments();
+        attention.Add(ws.Queries.Pointer);
+        attention.Add(ws.Keys.Pointer);
+        attention.Add(ws.Values.Pointer);
+        attention.Add(keyCache.Pointer);
+        attention.Add(valueCache.Pointer);
+        attention.Add(_cos.Pointer);
+        attention.Add(_sin.Pointer);
+        attention.Add(ws.Step.Pointer);
+        attention.Add(c.HeadCount);
+        attention.Add(c.HeadCountKv);
+        attention.Add(c.HeadDim);
+        attention.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
+        attention.Add(ws.AttentionOutput.Pointer);
+        ws.Kernels.AttentionDecode.Launch(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength), ws.Stream, ref attention);
+
+        var o = (DeviceTernaryMatrix)layer.Output;
+        var (output, outputBlocks) = TernarySegments.Of([o], [ws.Hidden.Pointer]);
+        RecordDecodeTernary(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, o.Groups, output, outputBlocks, accumulate: true);
+
+        var gate = (DeviceTernaryMatrix)layer.Gate;
+        var up = (DeviceTernaryMatrix)layer.Up;
+        var gated = new KernelArguments();
+        gated.Add(ws.Hidden.Pointer);
+        gated.Add(layer.FfnNorm.Pointer);
+        gated.Add(c.EmbeddingLength);
+        gated.Add(epsilon);
+        gated.Add(gate.Groups);
+        gated.Add(gate.Codes);
+        gated.Add(gate.UniformScale);
+        gated.Add(up.Codes);
+        gated.Add(up.UniformScale);
+        gated.Add(gate.Rows);
+        gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
+        gated.Add(ws.Activated.Pointer);
+        ws.Kernels.DecodeGateUp.Launch((gate.Rows + CudaInferenceKernels.GateUpRows - 1) / CudaInferenceKernels.GateUpRows, 256,
+            CudaInferenceKernels.StagedInputBytes(c.EmbeddingLength), ws.Stream, ref gated);
+
+        var down = (DeviceTernaryMatrix)layer.Down;
+        var (downSegments, downBlocks) = TernarySegments.Of([down], [ws.Hidden.Pointer]);
+        RecordDecodeTernary(ws.Activated.Pointer, layer.FfnSubNorm?.Pointer ?? DevicePointer.Null, c.FeedForwardLength, epsilon, down.Groups, downSegments, downBlocks, accumulate: true);
+    }
+
+    private void RecordDecodeTernary(DevicePointer x, DevicePointer weight, int width, float epsilon, int groups, TernarySegments segments, int blocks, bool accumulate)
+    {
+        var ws = Workspace;
+        var arguments = new KernelArguments();
+        arguments.Add(x);
+        arguments.Add(weight);
+        arguments.Add(width);
+        arguments.Add(epsilon);
+        arguments.Add(groups);
+        arguments.Add(segments);
+        arguments.Add(accumulate ? 1 : 0);
+        ws.Kernels.DecodeTernary.Launch(blocks, 256, CudaInferenceKernels.StagedInputBytes(width), ws.Stream, ref arguments);
+    }
+
+    /// <summary>attention_decode's shared memory: the query, the new key and value, and the scores of every position.</summary>
+    internal int DecodeAttentionSharedBytes(int contextLength) => ((3 * Config.HeadDim) + contextLength) * sizeof(float);
+
+    /// <summary>
+    /// Whether a block's decoding step can run fused: all seven matrices ternary with one scale each (the matrices
+    /// that read one input then share its padded width by construction), and its staged rows within shared memory.
+    /// </summary>
+    private bool CanFuse(DeviceLayer layer) =>
+        layer.Matrices.All(m => m is DeviceTernaryMatrix { HasUniformScale: true })
+        && CudaInferenceKernels.StagedInputBytes(Math.Max(Config.EmbeddingLength, Math.Max(Config.QueryLength, Config.FeedForwardLength)))
+            <= Context.MaxSharedMemoryPerBlockOptIn - 1024;
 
     /// <summary>The attention kernel's shared memory: the query and the scores of every position of the context.</summary>
     internal int AttentionSharedBytes(int contextLength) => (Config.HeadDim + contextLength) * sizeof(float);

@@ -20,7 +20,7 @@ internal sealed class CudaOffloadSession : IOffloadSession
         _model = model;
         ContextLength = contextLength;
         int layers = model.Layers.Count;
-        int shared = model.AttentionSharedBytes(contextLength);
+        int shared = model.DecodeAttentionSharedBytes(contextLength);
         if (shared > model.Context.MaxSharedMemoryPerBlockOptIn)
         {
             throw new NotSupportedException(
@@ -121,7 +121,7 @@ internal sealed class CudaOffloadSession : IOffloadSession
     {
         var ws = _model.Workspace;
         RecordInput(1);
-        _model.RecordBlocks(1, _keys, _values, ContextLength);
+        _model.RecordDecodeBlocks(_keys, _values, ContextLength);
         if (_model.ComputesHead)
         {
             _model.RecordHead(0, 1);

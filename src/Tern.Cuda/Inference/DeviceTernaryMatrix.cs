@@ -31,6 +31,13 @@ internal sealed class DeviceTernaryMatrix : DeviceMatrix
 
     public int Groups => PaddedColumns(Columns) / 64;
 
+    /// <summary>Whether one scale serves the whole matrix (what the fused decoding kernels take).</summary>
+    public bool HasUniformScale => _scaleBlocks == 0;
+
+    public float UniformScale => _uniformScale;
+
+    public DevicePointer Codes => _codes.Pointer;
+
     public override long DeviceBytes => _codes.ByteLength + _scales.ByteLength;
 
     public override string Kind => "ternary";

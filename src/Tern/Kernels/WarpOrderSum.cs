@@ -5,10 +5,10 @@ using System.Runtime.Intrinsics;
 namespace Tern.Kernels;
 
 /// <summary>
-/// Float sums in the order a GPU warp computes them, so that the CPU engine and the CUDA backend round alike: lane j
-/// of 32 adds elements j, j + 32, j + 64, … in turn (starting from 0), then the lanes are combined by the xor
-/// butterfly of a warp reduction (offsets 16, 8, 4, 2, 1; lane j adds lane j ^ offset). The CUDA kernels'
-/// warp_sum over such lane partials gives the same bits. This matters because BitNet quantizes activations to int8
+/// Dot products in the order a GPU warp computes them (the attention scores), so that the CPU engine and the CUDA
+/// backend round alike: lane j of 32 adds elements j, j + 32, j + 64, … in turn (starting from 0), then the lanes are
+/// combined by the xor butterfly of a warp reduction (offsets 16, 8, 4, 2, 1; lane j adds lane j ^ offset). The CUDA
+/// kernels' warp_order_dot gives the same bits; longer sums use <see cref="BlockOrderSum"/>. This matters because BitNet quantizes activations to int8
 /// per token: a norm or an attention output that differs in its last bit can round one activation the other way,
 /// and that difference grows through the layers (on a 3M model, by 1e-2 of the logits within a hundred tokens).
 /// Products and sums are rounded separately (no fused multiply-add), as the kernels compiled with --fmad=false do.
@@ -16,9 +16,6 @@ namespace Tern.Kernels;
 public static class WarpOrderSum
 {
     public const int Lanes = 32;
-
-    /// <summary>Σ x_i².</summary>
-    public static float SumOfSquares(ReadOnlySpan<float> x) => Dot(x, x);
 
     /// <summary>Σ a_i·b_i.</summary>
     [SkipLocalsInit]
@@ -54,17 +51,6 @@ public static class WarpOrderSum
 
         for (; i < n; i++)
             lanes[i & (Lanes - 1)] += a[i] * b[i];
-        return Butterfly(lanes);
-    }
-
-    /// <summary>Σ x_i.</summary>
-    [SkipLocalsInit]
-    public static float Sum(ReadOnlySpan<float> x)
-    {
-        Span<float> lanes = stackalloc float[Lanes];
-        lanes.Clear();
-        for (int i = 0; i < x.Length; i++)
-            lanes[i & (Lanes - 1)] += x[i];
         return Butterfly(lanes);
     }
 

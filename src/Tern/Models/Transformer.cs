@@ -266,7 +266,7 @@ public sealed class Transformer
 
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output)
     {
-        float sumOfSquares = Kernels.WarpOrderSum.SumOfSquares(x);
+        float sumOfSquares = Kernels.BlockOrderSum.SumOfSquares(x);
         float scale = 1f / MathF.Sqrt((sumOfSquares / x.Length) + epsilon);
         for (int i = 0; i < x.Length; i++)
             output[i] = weight[i] * (scale * x[i]);

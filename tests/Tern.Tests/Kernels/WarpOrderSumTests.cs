@@ -3,7 +3,7 @@ using Tern.Kernels;
 namespace Tern.Tests.Kernels;
 
 /// <summary>
-/// <see cref="WarpOrderSum"/> against its definition written out the slow way (32 lane partials in turn, then the
+/// <see cref="WarpOrderSum"/> and <see cref="BlockOrderSum"/> against their definitions written out the slow way (32 lane partials in turn, then the
 /// xor butterfly, every lane computed as a warp would), bit for bit, on random data of every length class: empty,
 /// shorter than a warp, whole warps, and ragged tails, through both the vector and the scalar paths.
 /// </summary>
@@ -33,9 +33,10 @@ public class WarpOrderSumTests
         }
 
         Assert.Equal(Bits(Warp(a, b)), Bits(WarpOrderSum.Dot(a, b)));
-        Assert.Equal(Bits(Warp(a, a)), Bits(WarpOrderSum.SumOfSquares(a)));
+        Assert.Equal(Bits(Block(a, b)), Bits(BlockOrderSum.Dot(a, b)));
+        Assert.Equal(Bits(Block(a, a)), Bits(BlockOrderSum.SumOfSquares(a)));
         var ones = Enumerable.Repeat(1f, length).ToArray();
-        Assert.Equal(Bits(Warp(a, ones)), Bits(WarpOrderSum.Sum(a)));
+        Assert.Equal(Bits(Block(a, ones)), Bits(BlockOrderSum.Sum(a)));
     }
 
     [Fact]
@@ -49,12 +50,34 @@ public class WarpOrderSumTests
         float sequential = 0;
         foreach (float v in x)
             sequential += v;
-        Assert.NotEqual(Bits(sequential), Bits(WarpOrderSum.Sum(x)));
+        Assert.NotEqual(Bits(sequential), Bits(WarpOrderSum.Dot(x, Enumerable.Repeat(1f, x.Length).ToArray())));
+        Assert.NotEqual(Bits(sequential), Bits(BlockOrderSum.Sum(x.Concat(new float[300]).ToArray())));
     }
 
     [Fact]
     public void Vectors_of_different_lengths_are_refused() =>
         Assert.Throws<ArgumentException>(() => WarpOrderSum.Dot(new float[3], new float[4]));
+
+    /// <summary>What a block of 256 threads computes: each warp's butterfly over its lanes' strided partials, then the pairwise tree of the eight warps.</summary>
+    private static float Block(float[] a, float[] b)
+    {
+        var warps = new float[8];
+        for (int w = 0; w < 8; w++)
+        {
+            var lanes = new float[32];
+            for (int lane = 0; lane < 32; lane++)
+            {
+                float v = 0f;
+                for (int i = (w * 32) + lane; i < a.Length; i += 256)
+                    v += a[i] * b[i];
+                lanes[lane] = v;
+            }
+
+            warps[w] = Butterfly(lanes);
+        }
+
+        return ((warps[0] + warps[1]) + (warps[2] + warps[3])) + ((warps[4] + warps[5]) + (warps[6] + warps[7]));
+    }
 
     /// <summary>What 32 threads of a warp compute: lane partials, then v += shfl_xor(v, offset) in every lane.</summary>
     private static float Warp(float[] a, float[] b)
@@ -68,6 +91,11 @@ public class WarpOrderSumTests
             lanes[lane] = v;
         }
 
+        return Butterfly(lanes);
+    }
+
+    private static float Butterfly(float[] lanes)
+    {
         for (int offset = 16; offset > 0; offset >>= 1)
         {
             var next = new float[32];

@@ -80,8 +80,7 @@ extern "C" __global__ void attention(const float* __restrict__ q, const float* _
     for (int j = threadIdx.x; j < n; j += blockDim.x)
         p[j] = portable_exp(p[j] - largest);
     __syncthreads();
-    float sum = warp_order_sum(p, n);
-    __syncthreads();
+    float sum = block_order_sum(p, n, reduce);
     for (int j = threadIdx.x; j < n; j += blockDim.x)
         p[j] = p[j] / sum;
     __syncthreads();

@@ -57,9 +57,8 @@ __device__ __forceinline__ float block_max(float v, float* shared)
     return largest;
 }
 
-// Σ x_i·y_i in Tern.Kernels.WarpOrderSum's order: lane j adds elements j, j + 32, … in turn, then the xor butterfly
-// of warp_sum. Every warp that calls it computes the whole sum (the same bits in every thread), so a block needs no
-// shared memory or barrier for it; the CPU engine sums in this order too, so both round alike.
+// Σ x_i·y_i in Tern.Kernels.WarpOrderSum's order (attention scores): lane j adds elements j, j + 32, … in turn, then
+// the xor butterfly of warp_sum. Every lane of the warp gets the total; the CPU engine sums in this order too.
 __device__ __forceinline__ float warp_order_dot(const float* x, const float* y, int n)
 {
     float v = 0.0f;
@@ -68,12 +67,35 @@ __device__ __forceinline__ float warp_order_dot(const float* x, const float* y, 
     return warp_sum(v);
 }
 
-__device__ __forceinline__ float warp_order_sum(const float* x, int n)
+// Σ x_i·y_i in Tern.Kernels.BlockOrderSum's order, for blocks of exactly 256 threads: thread j adds elements j,
+// j + 256, … in turn, each warp's butterfly, then ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)). Every thread
+// gets the total. `shared` holds 8 floats; the first barrier lets a previous call's readers finish.
+__device__ __forceinline__ float block_order_dot(const float* x, const float* y, int n, float* shared)
 {
     float v = 0.0f;
-    for (int i = threadIdx.x % WARP; i < n; i += WARP)
+#pragma unroll 4
+    for (int i = threadIdx.x; i < n; i += 256)
+        v += x[i] * y[i];
+    v = warp_sum(v);
+    __syncthreads();
+    if (threadIdx.x % WARP == 0)
+        shared[threadIdx.x / WARP] = v;
+    __syncthreads();
+    return ((shared[0] + shared[1]) + (shared[2] + shared[3])) + ((shared[4] + shared[5]) + (shared[6] + shared[7]));
+}
+
+__device__ __forceinline__ float block_order_sum(const float* x, int n, float* shared)
+{
+    float v = 0.0f;
+#pragma unroll 4
+    for (int i = threadIdx.x; i < n; i += 256)
         v += x[i];
-    return warp_sum(v);
+    v = warp_sum(v);
+    __syncthreads();
+    if (threadIdx.x % WARP == 0)
+        shared[threadIdx.x / WARP] = v;
+    __syncthreads();
+    return ((shared[0] + shared[1]) + (shared[2] + shared[3])) + ((shared[4] + shared[5]) + (shared[6] + shared[7]));
 }
 
 // e^x with float multiplies and adds only, the operations of Tern.Kernels.PortableExp in the same order (compiled

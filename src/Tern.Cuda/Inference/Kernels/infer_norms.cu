@@ -1,6 +1,6 @@
 // RMSNorm and the activation quantizer, a block per token. Columns are read from global memory up to three times
 // (sum of squares, largest magnitude, output): a row is at most a few ten kilobytes and stays in L1, and no width
-// limit comes from holding it in registers. The sum of squares is warp_order_dot's, the CPU engine's order.
+// limit comes from holding it in registers. The sum of squares is block_order_dot's, the CPU engine's order; blocks are 256 threads.
 
 // y = w ⊙ (x / rms(x)) (weight null: y = x), written as floats to `normed` [tokens, width] and as int8 to
 // q [tokens, q_stride] (columns past width zero, so padded weight rows add nothing) with s to scales[token].
@@ -15,7 +15,7 @@ extern "C" __global__ void rmsnorm_quantize(const float* __restrict__ x, const f
     float inverse = 1.0f;
     if (weight)
     {
-        float sum = warp_order_dot(xr, xr, width);
+        float sum = block_order_dot(xr, xr, width, shared);
         inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
     }
 
@@ -50,9 +50,10 @@ extern "C" __global__ void rmsnorm_quantize(const float* __restrict__ x, const f
 // The output norm before the head: y = w ⊙ (x / rms(x)) as floats, in place allowed.
 extern "C" __global__ void rmsnorm(const float* x, const float* __restrict__ weight, int width, float epsilon, float* y)
 {
+    __shared__ float shared[32];
     long long row = blockIdx.x;
     const float* xr = x + row * width;
-    float sum = warp_order_dot(xr, xr, width);
+    float sum = block_order_dot(xr, xr, width, shared);
     float inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
     for (int c = threadIdx.x; c < width; c += blockDim.x)
         y[row * width + c] = weight[c] * (inverse * xr[c]);
@@ -81,9 +82,9 @@ extern "C" __global__ void gated_norm_quantize(const float* __restrict__ gate, c
     float inverse = 1.0f;
     if (weight)
     {
-        float sum = warp_order_dot(hr, hr, width);
+        float sum = block_order_dot(hr, hr, width, shared);
         inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
-        // Every warp has read h; the next loop overwrites it.
+        // Every thread has read h; the next loop overwrites it.
         __syncthreads();
     }
 
