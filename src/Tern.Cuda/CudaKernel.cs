@@ -65,6 +65,30 @@ public sealed unsafe partial class CudaKernel
         LaunchCore(grid, block, sharedBytes, stream, pointers, sizes, count);
     }
 
+    /// <summary>
+    /// Launches so that the kernel may start before the previous kernel on <paramref name="stream"/> has finished
+    /// (programmatic dependent launch, compute capability 9.0 and CUDA 12.3 or newer, captured into graphs as such):
+    /// it must execute <c>griddepcontrol.wait</c> before it reads anything that kernel writes, or writes anything that
+    /// kernel reads; before that it may load what does not change (weights). Elsewhere it is an ordinary launch.
+    /// </summary>
+    public void LaunchOverlapped(Dim3 grid, Dim3 block, int sharedBytes, CudaStream stream, scoped ref KernelArguments arguments)
+    {
+        void** pointers = stackalloc void*[KernelArguments.Capacity];
+        int* sizes = stackalloc int[KernelArguments.Capacity];
+        int count = arguments.Describe(pointers, sizes);
+        if (Module.Context.ComputeCapabilityMajor < 9)
+        {
+            LaunchCore(grid, block, sharedBytes, stream, pointers, sizes, count);
+            return;
+        }
+        if (_parameterSizes is not null && !Matches(sizes, count))
+            throw new ArgumentException(DescribeMismatch(sizes, count));
+        if (block.Count > MaxThreadsPerBlock)
+            throw new ArgumentOutOfRangeException(nameof(block), $"kernel {Name} takes at most {MaxThreadsPerBlock} threads per block; {block} is {block.Count}");
+        Module.Context.MakeCurrent();
+        CudaDriver.LaunchKernelOverlapped(_handle, grid, block, sharedBytes, stream.Handle, pointers);
+    }
+
     private void LaunchCore(Dim3 grid, Dim3 block, int sharedBytes, CudaStream? stream, void** arguments, int* sizes, int count)
     {
         if (_parameterSizes is not null && !Matches(sizes, count))

@@ -65,7 +65,7 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaKernel AttentionDecode { get; }
 
     /// <summary>Rows one block of decode_ternary computes (DECODE_ROWS), and of decode_gate_up (GATE_UP_ROWS).</summary>
-    public const int DecodeRows = 32, GateUpRows = 16;
+    public const int DecodeRows = 16, GateUpRows = 16;
 
     /// <summary>decode_ternary's and decode_gate_up's shared memory for an input of <paramref name="width"/>: the row as floats, then as int8.</summary>
     public static int StagedInputBytes(int width) => ((width + 3) / 4 * 4 * sizeof(float)) + DeviceTernaryMatrix.PaddedColumns(width);

@@ -231,7 +231,7 @@ internal sealed class CudaModelOffload : IModelOffload
         attention.Add(c.HeadDim);
         attention.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
         attention.Add(ws.AttentionOutput.Pointer);
-        ws.Kernels.AttentionDecode.Launch(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength), ws.Stream, ref attention);
+        ws.Kernels.AttentionDecode.LaunchOverlapped(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength), ws.Stream, ref attention);
 
         var o = (DeviceTernaryMatrix)layer.Output;
         var (output, outputBlocks) = TernarySegments.Of([o], [ws.Hidden.Pointer]);
@@ -252,7 +252,7 @@ internal sealed class CudaModelOffload : IModelOffload
         gated.Add(gate.Rows);
         gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
         gated.Add(ws.Activated.Pointer);
-        ws.Kernels.DecodeGateUp.Launch((gate.Rows + CudaInferenceKernels.GateUpRows - 1) / CudaInferenceKernels.GateUpRows, 256,
+        ws.Kernels.DecodeGateUp.LaunchOverlapped((gate.Rows + CudaInferenceKernels.GateUpRows - 1) / CudaInferenceKernels.GateUpRows, 256,
             CudaInferenceKernels.StagedInputBytes(c.EmbeddingLength), ws.Stream, ref gated);
 
         var down = (DeviceTernaryMatrix)layer.Down;
@@ -271,7 +271,7 @@ internal sealed class CudaModelOffload : IModelOffload
         arguments.Add(groups);
         arguments.Add(segments);
         arguments.Add(accumulate ? 1 : 0);
-        ws.Kernels.DecodeTernary.Launch(blocks, 256, CudaInferenceKernels.StagedInputBytes(width), ws.Stream, ref arguments);
+        ws.Kernels.DecodeTernary.LaunchOverlapped(blocks, 256, CudaInferenceKernels.StagedInputBytes(width), ws.Stream, ref arguments);
     }
 
     /// <summary>attention_decode's shared memory: the query, the new key and value, and the scores of every position.</summary>

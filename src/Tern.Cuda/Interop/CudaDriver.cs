@@ -196,6 +196,51 @@ internal static unsafe partial class CudaDriver
             cuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, (uint)sharedBytes, stream, arguments, null),
             "cuLaunchKernel");
 
+    /// <summary>
+    /// cuLaunchKernelEx with programmatic stream serialization: the kernel may start while the previous kernel on the
+    /// stream still runs, and waits for it where it executes griddepcontrol.wait (programmatic dependent launch).
+    /// </summary>
+    public static void LaunchKernelOverlapped(
+        nint function, Dim3 grid, Dim3 block, int sharedBytes, nint stream, void** arguments)
+    {
+        LaunchAttribute attribute = default;
+        attribute.Id = LaunchAttributeProgrammaticStreamSerialization;
+        attribute.Value0 = 1;
+        LaunchConfig config = new()
+        {
+            GridX = grid.X, GridY = grid.Y, GridZ = grid.Z,
+            BlockX = block.X, BlockY = block.Y, BlockZ = block.Z,
+            SharedBytes = (uint)sharedBytes,
+            Stream = stream,
+            Attributes = &attribute,
+            AttributeCount = 1,
+        };
+        Check(cuLaunchKernelEx(&config, function, arguments, null), "cuLaunchKernelEx");
+    }
+
+    private const int LaunchAttributeProgrammaticStreamSerialization = 6;
+
+    /// <summary>CUlaunchConfig.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LaunchConfig
+    {
+        public uint GridX, GridY, GridZ, BlockX, BlockY, BlockZ, SharedBytes;
+        public nint Stream;
+        public LaunchAttribute* Attributes;
+        public uint AttributeCount;
+    }
+
+    /// <summary>CUlaunchAttribute: the id, padding to 8 bytes, and a 64-byte value union (its first int here).</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 72)]
+    private struct LaunchAttribute
+    {
+        [FieldOffset(0)]
+        public int Id;
+
+        [FieldOffset(8)]
+        public int Value0;
+    }
+
     public static nint StreamCreate(bool nonBlocking)
     {
         nint stream;
@@ -382,6 +427,9 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(CudaLibraries.Driver)]
     private static partial CudaResult cuFuncGetParamInfo(nint function, nuint index, nuint* offset, nuint* size);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    private static partial CudaResult cuLaunchKernelEx(LaunchConfig* config, nint function, void** arguments, void** extra);
 
     [LibraryImport(CudaLibraries.Driver)]
     private static partial CudaResult cuLaunchKernel(

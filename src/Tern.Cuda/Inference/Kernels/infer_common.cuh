@@ -127,6 +127,23 @@ __device__ __forceinline__ float portable_exp(float x)
     return e * __int_as_float((k + 127) << 23);
 }
 
+// Programmatic dependent launch (Hopper on): a kernel launched with CudaKernel.LaunchOverlapped lets the next kernel
+// start early (its blocks load their weights meanwhile) and waits here for the previous one to finish before it
+// touches anything that kernel writes or reads. Launched normally, or before Hopper, both are no-ops.
+__device__ __forceinline__ void wait_for_previous_kernel()
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void let_next_kernel_start()
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 // BitNet's per-token activation quantizer: s = 127 / max(max|y|, 1e-5), q = clamp(rint(y·s), −128, 127) (rint:
 // round half to even, as the CPU's MathF.Round).
 __device__ __forceinline__ signed char quantize_int8(float y, float s)

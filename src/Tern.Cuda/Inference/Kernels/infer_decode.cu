@@ -2,6 +2,8 @@
 // issues the loads of its weight rows, then normalizes and quantizes the input vector itself into shared memory
 // (every block computes the same int8 vector, in the CPU engine's order, while its weights arrive), then multiplies.
 // A block is thus a whole norm-and-product, and a layer is five launches: Q/K/V, attention, output, gate/up, down.
+// They are launched overlapped (programmatic dependent launch): a kernel's blocks start, and load their weights,
+// while the previous kernel finishes, and wait for it before they read its output.
 
 #define DECODE_PREFETCH 4
 
@@ -112,7 +114,7 @@ __device__ __forceinline__ void prefetch_rows(const uint4* __restrict__ codes, c
     }
 }
 
-#define DECODE_ROWS_PER_WARP 4
+#define DECODE_ROWS_PER_WARP 2
 #define DECODE_ROWS (8 * DECODE_ROWS_PER_WARP)
 
 // y = (W·q)·(γ/s) for each segment's rows, set or added (accumulate: the residual stream). Blocks of 256 threads;
@@ -133,8 +135,10 @@ extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* __
     for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
         rows_index[r] = ((int)blockIdx.x - segments.first_block[k]) * DECODE_ROWS + warp * DECODE_ROWS_PER_WARP + r;
 
+    let_next_kernel_start();
     uint4 pre[DECODE_ROWS_PER_WARP][DECODE_PREFETCH];
     prefetch_rows<DECODE_ROWS_PER_WARP>(codes, rows_index, rows, groups, pre);
+    wait_for_previous_kernel();
 
     int q_stride = groups * 64;
     float* xs = smem;
@@ -175,9 +179,11 @@ extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* __
     for (int r = 0; r < GATE_UP_ROWS_PER_WARP; r++)
         rows_index[r] = (int)blockIdx.x * GATE_UP_ROWS + warp * GATE_UP_ROWS_PER_WARP + r;
 
+    let_next_kernel_start();
     uint4 pre_gate[GATE_UP_ROWS_PER_WARP][DECODE_PREFETCH], pre_up[GATE_UP_ROWS_PER_WARP][DECODE_PREFETCH];
     prefetch_rows<GATE_UP_ROWS_PER_WARP>(gate, rows_index, rows, groups, pre_gate);
     prefetch_rows<GATE_UP_ROWS_PER_WARP>(up, rows_index, rows, groups, pre_up);
+    wait_for_previous_kernel();
 
     int q_stride = groups * 64;
     float* xs = smem;
@@ -218,6 +224,8 @@ extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* 
     int h = blockIdx.x;
     int group = heads / kv_heads, kv_head = h / group;
     int kv_len = kv_heads * head_dim;
+    let_next_kernel_start();
+    wait_for_previous_kernel();
     int position = step[0];
     int n = position + 1;
     int half = head_dim / 2;
