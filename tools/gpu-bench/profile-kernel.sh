@@ -3,15 +3,7 @@
 # launch of each decoding kernel, on the 2B-4T-shaped model that profile.sh builds.
 #   bash tools/gpu-bench/profile-kernel.sh [kernel regex, default decode_ternary|decode_gate_up|attention_decode]
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-WORK=${GPU_BENCH_WORK:-/tmp/gpu-bench}; mkdir -p "$WORK"
-TERN=${TERN:-.ship/tern/tern}
-MODEL=$WORK/2b4t-l30-i2_s.gguf
-if [[ ! -f $MODEL.complete ]]; then
-    python3 bench/scripts/synthetic_bitnet_2b4t.py "$WORK/hf" --layers 30 --jobs "$(nproc)" --tokenizer-dir .ship/tokenizer-llama3 >/dev/null
-    "$TERN" convert "$WORK/hf" -o "$MODEL" --type i2_s >/dev/null && touch "$MODEL.complete"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/model.sh"
 KERNELS=${1:-"regex:decode_ternary|decode_gate_up|attention_decode"}
 ncu --graph-profiling node --set full -k "$KERNELS" --launch-skip 600 --launch-count 4 \
     "$TERN" bench -m "$MODEL" --device cuda -p 0 -n 8 -r 1 > "$OUT/ncu-full.txt" 2> "$OUT/ncu-full.err"

@@ -3,15 +3,7 @@
 # (ncu: each kernel replayed alone, so the figures are the kernels' own durations, without launch gaps).
 #   bash tools/gpu-bench/profile.sh [decode steps profiled, default 2]
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-WORK=${GPU_BENCH_WORK:-/tmp/gpu-bench}; mkdir -p "$WORK"
-TERN=${TERN:-.ship/tern/tern}
-MODEL=$WORK/2b4t-l30-i2_s.gguf
-if [[ ! -f $MODEL.complete ]]; then
-    python3 bench/scripts/synthetic_bitnet_2b4t.py "$WORK/hf" --layers 30 --jobs "$(nproc)" --tokenizer-dir .ship/tokenizer-llama3 >/dev/null
-    "$TERN" convert "$WORK/hf" -o "$MODEL" --type i2_s >/dev/null && touch "$MODEL.complete"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/model.sh"
 STEPS=${1:-2}
 # A decoding step is one graph of about 400 kernels; skip the first steps (capture, warm-up).
 ncu --graph-profiling node --metrics gpu__time_duration.sum --launch-skip 2000 --launch-count $((STEPS * 400)) \

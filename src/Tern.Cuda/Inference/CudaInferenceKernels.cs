@@ -3,7 +3,7 @@ using System.Text;
 namespace Tern.Cuda.Inference;
 
 /// <summary>
-/// The inference kernels (Inference/Kernels/*.cu), joined after infer_common.cuh into one NVRTC program, compiled once
+/// The inference kernels (Inference/Kernels/*.cu), joined after reductions.cuh and infer_common.cuh into one NVRTC program, compiled once
 /// per device and kept in the disk cache. <c>#line</c> markers keep compiler messages pointing at the right file and
 /// line. <c>--fmad=false</c> keeps multiplies and adds separately rounded, as the CPU engine computes them: the
 /// element-wise kernels are memory-bound, so fused multiply-adds would buy nothing but disagreement.
@@ -23,6 +23,7 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaInferenceKernels(KernelCompiler compiler)
     {
         var text = new StringBuilder();
+        text.Append("#line 1 \"reductions.cuh\"\n").Append(SharedKernelSources.Reductions.Text).Append('\n');
         foreach (string file in SourceFiles)
         {
             text.Append("#line 1 \"").Append(file).Append("\"\n");

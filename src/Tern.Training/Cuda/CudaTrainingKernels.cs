@@ -4,7 +4,7 @@ using Tern.Cuda;
 namespace Tern.Training.Cuda;
 
 /// <summary>
-/// The CUDA trainer's kernels (Cuda/Kernels/*.cu), joined after common.cuh into one NVRTC program and compiled once
+/// The CUDA trainer's kernels (Cuda/Kernels/*.cu), joined after Tern.Cuda's reductions.cuh and common.cuh into one NVRTC program and compiled once
 /// per operand precision (the disk cache keeps both). <c>#line</c> markers keep compiler messages pointing at the
 /// right file and line. <c>--fmad=false</c> keeps multiplies and adds separately rounded, as the CPU trainer computes
 /// them: these kernels are memory-bound, so fused multiply-adds would buy nothing but disagreement.
@@ -21,6 +21,7 @@ internal sealed class CudaTrainingKernels : IDisposable
     public CudaTrainingKernels(KernelCompiler compiler, CudaTrainingPrecision precision)
     {
         var text = new StringBuilder();
+        text.Append("#line 1 \"reductions.cuh\"\n").Append(SharedKernelSources.Reductions.Text).Append('\n');
         foreach (string file in SourceFiles)
         {
             text.Append("#line 1 \"").Append(file).Append("\"\n");

@@ -1,6 +1,38 @@
 // RoPE and causal attention over the KV cache in device memory (float32, [context, kv_heads·head_dim] per layer).
 // Token t of a call is at position step[0] + t and attends to positions 0 … step[0] + t.
 
+// RoPE of the heads of one vector (width = heads·head_dim) from `in` into `out` (which may be `in`), the block's
+// threads sharing the rotation pairs: neox pairs (j, j + half), else (2j, 2j + 1); x0·cos − x1·sin, x0·sin + x1·cos as
+// the CPU rounds them.
+__device__ __forceinline__ void rotate(const float* in, float* out, int width, int head_dim, const float* c, const float* s, int neox)
+{
+    int half = head_dim / 2;
+    for (int i = threadIdx.x; i < width / 2; i += blockDim.x)
+    {
+        int head = i / half, j = i % half;
+        int a = head * head_dim + (neox ? j : 2 * j), b = head * head_dim + (neox ? j + half : 2 * j + 1);
+        float x0 = in[a], x1 = in[b];
+        out[a] = (x0 * c[j]) - (x1 * s[j]);
+        out[b] = (x0 * s[j]) + (x1 * c[j]);
+    }
+}
+
+// The CPU engine's softmax over p[0 … n) in place (blocks of 256 threads): the maximum, portable_exp(p − max), the
+// sum in block order, then p / sum. Ends with a barrier, so every thread may read every p.
+__device__ __forceinline__ void softmax_in_place(float* p, int n, float* reduce)
+{
+    float largest = -__int_as_float(0x7f800000);
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+        largest = fmaxf(largest, p[j]);
+    largest = block_max(largest, reduce);
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+        p[j] = portable_exp(p[j] - largest);
+    float sum = block_order_sum(p, n, reduce);
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+        p[j] = p[j] / sum;
+    __syncthreads();
+}
+
 // A block per token: rotates the token's query (in place) and key (from k_new into the cache at its position) by the
 // angles of that position (cos/sin tables [context, head_dim/2], computed on the host exactly as the CPU engine
 // computes them), and copies its value into the cache. neox: pairs (i, i + half), else (2i, 2i + 1).
@@ -14,25 +46,11 @@ extern "C" __global__ void rope_store(float* __restrict__ q, const float* __rest
     const float* c = cos_table + position * half;
     const float* s = sin_table + position * half;
     float* qt = q + (long long)t * q_len;
-    for (int i = threadIdx.x; i < q_len / 2; i += blockDim.x)
-    {
-        int head = i / half, j = i % half;
-        int a = head * head_dim + (neox ? j : 2 * j), b = head * head_dim + (neox ? j + half : 2 * j + 1);
-        float x0 = qt[a], x1 = qt[b];
-        qt[a] = (x0 * c[j]) - (x1 * s[j]);
-        qt[b] = (x0 * s[j]) + (x1 * c[j]);
-    }
+    rotate(qt, qt, q_len, head_dim, c, s, neox);
 
     const float* kt = k_new + (long long)t * kv_len;
     float* kc = k_cache + position * kv_len;
-    for (int i = threadIdx.x; i < kv_len / 2; i += blockDim.x)
-    {
-        int head = i / half, j = i % half;
-        int a = head * head_dim + (neox ? j : 2 * j), b = head * head_dim + (neox ? j + half : 2 * j + 1);
-        float x0 = kt[a], x1 = kt[b];
-        kc[a] = (x0 * c[j]) - (x1 * s[j]);
-        kc[b] = (x0 * s[j]) + (x1 * c[j]);
-    }
+    rotate(kt, kc, kv_len, head_dim, c, s, neox);
 
     const float* vt = v_new + (long long)t * kv_len;
     float* vc = v_cache + position * kv_len;
@@ -73,17 +91,7 @@ extern "C" __global__ void attention(const float* __restrict__ q, const float* _
     }
     __syncthreads();
 
-    float largest = -__int_as_float(0x7f800000);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
-        largest = fmaxf(largest, p[j]);
-    largest = block_max(largest, reduce);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
-        p[j] = portable_exp(p[j] - largest);
-    __syncthreads();
-    float sum = block_order_sum(p, n, reduce);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
-        p[j] = p[j] / sum;
-    __syncthreads();
+    softmax_in_place(p, n, reduce);
 
 #pragma unroll
     for (int k = 0; k < ATTENTION_MAX_DIMS; k++)

@@ -235,16 +235,8 @@ extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* 
     float* p = smem + 3 * head_dim;
     const float* c = cos_table + (long long)position * half;
     const float* sn = sin_table + (long long)position * half;
-    for (int j = threadIdx.x; j < half; j += blockDim.x)
-    {
-        int a = neox ? j : 2 * j, b = neox ? j + half : 2 * j + 1;
-        float x0 = q[h * head_dim + a], x1 = q[h * head_dim + b];
-        qs[a] = (x0 * c[j]) - (x1 * sn[j]);
-        qs[b] = (x0 * sn[j]) + (x1 * c[j]);
-        float k0 = k_new[kv_head * head_dim + a], k1 = k_new[kv_head * head_dim + b];
-        ks[a] = (k0 * c[j]) - (k1 * sn[j]);
-        ks[b] = (k0 * sn[j]) + (k1 * c[j]);
-    }
+    rotate(q + h * head_dim, qs, head_dim, head_dim, c, sn, neox);
+    rotate(k_new + kv_head * head_dim, ks, head_dim, head_dim, c, sn, neox);
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
         vs[d] = v_new[kv_head * head_dim + d];
     __syncthreads();
@@ -268,16 +260,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* 
     }
     __syncthreads();
 
-    float largest = -__int_as_float(0x7f800000);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
-        largest = fmaxf(largest, p[j]);
-    largest = block_max(largest, reduce);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
-        p[j] = portable_exp(p[j] - largest);
-    float sum = block_order_sum(p, n, reduce);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
-        p[j] = p[j] / sum;
-    __syncthreads();
+    softmax_in_place(p, n, reduce);
 
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
     {

@@ -1,11 +1,8 @@
-// What every training kernel shares: the operand type of the matrix products, warp and block reductions and the
-// dropout hash. CudaTrainingKernels.cs puts this file in front of the kernel files, so no #include is needed.
+// What every training kernel shares beyond Tern.Cuda's reductions.cuh: the operand type of the matrix products and
+// the dropout hash. CudaTrainingKernels.cs puts reductions.cuh and this file in front of the kernel files.
 //
 // Warp-per-row kernels (softmax, cross-entropy) let lane k touch columns k, k + 32, …; a warp's reductions (xor
 // butterflies) leave the same total in every lane, in a fixed order. Block-per-row kernels are described below.
-
-#define WARP 32
-#define FULL_MASK 0xffffffffu
 
 // The element type the matrix products read: bfloat16 (stored as its 16 bits) by default, float32 when the model is
 // compiled with OPERAND_FLOAT32 (the precise mode the agreement checks use).
@@ -28,20 +25,6 @@ __device__ __forceinline__ operand_t to_operand(float v)
 __device__ __forceinline__ float from_operand(operand_t v) { return __uint_as_float(((unsigned int)v) << 16); }
 #endif
 
-__device__ __forceinline__ float warp_sum(float v)
-{
-    for (int offset = WARP / 2; offset > 0; offset >>= 1)
-        v += __shfl_xor_sync(FULL_MASK, v, offset);
-    return v;
-}
-
-__device__ __forceinline__ float warp_max(float v)
-{
-    for (int offset = WARP / 2; offset > 0; offset >>= 1)
-        v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, offset));
-    return v;
-}
-
 __device__ __forceinline__ double warp_sum_double(double v)
 {
     for (int offset = WARP / 2; offset > 0; offset >>= 1)
@@ -53,34 +36,6 @@ __device__ __forceinline__ double warp_sum_double(double v)
 // most ROW_VALUES of them, in registers (the loops over them are unrolled, so the arrays stay in registers); the host
 // picks blockDim so that a row fits.
 #define ROW_VALUES 8
-
-// The sum over the block, the same in every thread: warps' sums (xor butterflies), then the warps' in warp order.
-// `shared` holds 32 floats; the first barrier lets a previous call's readers finish before it is overwritten.
-__device__ __forceinline__ float block_sum(float v, float* shared)
-{
-    v = warp_sum(v);
-    __syncthreads();
-    if (threadIdx.x % WARP == 0)
-        shared[threadIdx.x / WARP] = v;
-    __syncthreads();
-    float total = 0.0f;
-    for (int w = 0; w < (int)(blockDim.x / WARP); w++)
-        total += shared[w];
-    return total;
-}
-
-__device__ __forceinline__ float block_max(float v, float* shared)
-{
-    v = warp_max(v);
-    __syncthreads();
-    if (threadIdx.x % WARP == 0)
-        shared[threadIdx.x / WARP] = v;
-    __syncthreads();
-    float largest = shared[0];
-    for (int w = 1; w < (int)(blockDim.x / WARP); w++)
-        largest = fmaxf(largest, shared[w]);
-    return largest;
-}
 
 // The global warp index and lane of a warp-per-row kernel's thread.
 __device__ __forceinline__ long long global_warp() { return ((long long)blockIdx.x * blockDim.x + threadIdx.x) / WARP; }
