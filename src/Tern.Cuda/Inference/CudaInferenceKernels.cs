@@ -33,7 +33,6 @@ internal sealed class CudaInferenceKernels : IDisposable
         var options = new KernelCompileOptions { ExtraOptions = ["--fmad=false"], LineInfo = false };
         _module = compiler.Compile(KernelSource.FromText("tern_inference.cu", text.ToString()), options);
         RmsNormQuantize = _module.GetKernel("rmsnorm_quantize");
-        RmsNorm = _module.GetKernel("rmsnorm");
         GatedNormQuantize = _module.GetKernel("gated_norm_quantize");
         TernaryMatvec = _module.GetKernel("ternary_matvec");
         TernaryUnpack = _module.GetKernel("ternary_unpack");
@@ -52,7 +51,6 @@ internal sealed class CudaInferenceKernels : IDisposable
     }
 
     public CudaKernel RmsNormQuantize { get; }
-    public CudaKernel RmsNorm { get; }
     public CudaKernel GatedNormQuantize { get; }
     public CudaKernel TernaryMatvec { get; }
     public CudaKernel TernaryUnpack { get; }

@@ -47,18 +47,6 @@ extern "C" __global__ void rmsnorm_quantize(const float* __restrict__ x, const f
     }
 }
 
-// The output norm before the head: y = w ⊙ (x / rms(x)) as floats, in place allowed.
-extern "C" __global__ void rmsnorm(const float* x, const float* __restrict__ weight, int width, float epsilon, float* y)
-{
-    __shared__ float shared[32];
-    long long row = blockIdx.x;
-    const float* xr = x + row * width;
-    float sum = block_order_dot(xr, xr, width, shared);
-    float inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
-    for (int c = threadIdx.x; c < width; c += blockDim.x)
-        y[row * width + c] = weight[c] * (inverse * xr[c]);
-}
-
 // The gated FFN's middle, a block per token: h = act(gate) ⊙ up (act: ReLU² or SiLU), then the FFN sub-norm when
 // the family has one, then the quantizer for the down projection. h (floats, [tokens, width]) receives the
 // normalized values, the down projection's input when it is not ternary.
