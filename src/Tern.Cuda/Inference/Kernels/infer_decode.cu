@@ -19,34 +19,14 @@ struct TernarySegments
     int count;
 };
 
-// Shared memory layout: the input as floats (width, padded to 4) then as int8 (q_stride bytes).
-// y = w ⊙ x / rms(x) (weight null: y = x), s = 127 / max(max|y|, 1e-5), q = rint(y·s): the CPU's RmsNorm and
-// AbsmaxInt8Quantizer, with the sum in BlockOrderSum's order. Returns s.
+// The input staged in shared memory as floats (xs), then normalized and quantized there (qs, q_stride bytes).
 __device__ float stage_quantized(const float* __restrict__ x, const float* __restrict__ weight, int width, float epsilon,
     int q_stride, float* xs, signed char* qs, float* reduce)
 {
     for (int c = threadIdx.x; c < width; c += 256)
         xs[c] = x[c];
     __syncthreads();
-    float inverse = 1.0f;
-    if (weight)
-    {
-        float sum = block_order_dot(xs, xs, width, reduce);
-        inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
-    }
-    float largest = 0.0f;
-    for (int c = threadIdx.x; c < width; c += 256)
-    {
-        float y = weight ? weight[c] * (inverse * xs[c]) : xs[c];
-        xs[c] = y;
-        largest = fmaxf(largest, fabsf(y));
-    }
-    largest = block_max(largest, reduce);
-    float s = 127.0f / fmaxf(largest, 1e-5f);
-    for (int c = threadIdx.x; c < q_stride; c += 256)
-        qs[c] = c < width ? quantize_int8(xs[c], s) : (signed char)0;
-    __syncthreads();
-    return s;
+    return normalize_quantize(xs, weight, width, epsilon, qs, q_stride, reduce);
 }
 
 // The dot product of ROWS rows (codes, `groups` uint4 each) with the staged int8 input, for this warp; the first

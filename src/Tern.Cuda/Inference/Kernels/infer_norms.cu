@@ -1,50 +1,53 @@
-// RMSNorm and the activation quantizer, a block per token. Columns are read from global memory up to three times
-// (sum of squares, largest magnitude, output): a row is at most a few ten kilobytes and stays in L1, and no width
-// limit comes from holding it in registers. The sum of squares is block_order_dot's, the CPU engine's order; blocks are 256 threads.
+// RMSNorm and the activation quantizer. Columns are read up to three times (sum of squares, largest magnitude,
+// output): a row is at most a few ten kilobytes and stays in L1 (or is staged in shared memory), and no width limit
+// comes from holding it in registers. Blocks are 256 threads.
+
+// The one normalize-and-quantize of the inference kernels (a block of 256 threads, one row): row ← w ⊙ row / rms(row)
+// (weight null: row unchanged), s = 127 / max(max|row|, 1e-5), q = rint(row·s) with columns past width zero, so
+// padded weight rows add nothing; returns s. The CPU's RmsNorm and AbsmaxInt8Quantizer, the sum in block order.
+// `row` may be global or shared memory; every thread rewrites only its own columns, and q is complete on return.
+__device__ float normalize_quantize(float* row, const float* __restrict__ weight, int width, float epsilon,
+    signed char* __restrict__ q, int q_stride, float* reduce)
+{
+    float inverse = 1.0f;
+    if (weight)
+    {
+        // block_order_dot's barriers come after its reads, so the loop below may overwrite the row.
+        float sum = block_order_dot(row, row, width, reduce);
+        inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
+    }
+    float largest = 0.0f;
+    for (int c = threadIdx.x; c < width; c += 256)
+    {
+        float y = weight ? weight[c] * (inverse * row[c]) : row[c];
+        row[c] = y;
+        largest = fmaxf(largest, fabsf(y));
+    }
+    largest = block_max(largest, reduce);
+    float s = 127.0f / fmaxf(largest, 1e-5f);
+    for (int c = threadIdx.x; c < q_stride; c += 256)
+        q[c] = c < width ? quantize_int8(row[c], s) : (signed char)0;
+    __syncthreads();
+    return s;
+}
 
 // y = w ⊙ (x / rms(x)) (weight null: y = x), written as floats to `normed` [tokens, width] and as int8 to
-// q [tokens, q_stride] (columns past width zero, so padded weight rows add nothing) with s to scales[token].
-// x and normed may be the same buffer.
-extern "C" __global__ void rmsnorm_quantize(const float* __restrict__ x, const float* __restrict__ weight, int width,
+// q [tokens, q_stride] with s to scales[token], a block per token. x and normed may be the same buffer.
+extern "C" __global__ void rmsnorm_quantize(const float* x, const float* __restrict__ weight, int width,
     float epsilon, float* normed, signed char* __restrict__ q, int q_stride, float* __restrict__ scales)
 {
     __shared__ float shared[32];
     long long row = blockIdx.x;
-    const float* xr = x + row * width;
     float* yr = normed + row * width;
-    float inverse = 1.0f;
-    if (weight)
+    if (yr != x + row * width)
     {
-        float sum = block_order_dot(xr, xr, width, shared);
-        inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
+        for (int c = threadIdx.x; c < width; c += 256)
+            yr[c] = x[row * width + c];
+        __syncthreads();
     }
-
-    float largest = 0.0f;
-    for (int c = threadIdx.x; c < width; c += blockDim.x)
-    {
-        float y = weight ? weight[c] * (inverse * xr[c]) : xr[c];
-        largest = fmaxf(largest, fabsf(y));
-    }
-    largest = block_max(largest, shared);
-    float s = 127.0f / fmaxf(largest, 1e-5f);
+    float s = normalize_quantize(yr, weight, width, epsilon, q + row * q_stride, q_stride, shared);
     if (threadIdx.x == 0)
         scales[row] = s;
-
-    signed char* qr = q + row * q_stride;
-    for (int c = threadIdx.x; c < q_stride; c += blockDim.x)
-    {
-        if (c < width)
-        {
-            float y = weight ? weight[c] * (inverse * xr[c]) : xr[c];
-            // Each thread rewrites only the columns it has read, so x and normed may alias.
-            yr[c] = y;
-            qr[c] = quantize_int8(y, s);
-        }
-        else
-        {
-            qr[c] = 0;
-        }
-    }
 }
 
 // The gated FFN's middle, a block per token: h = act(gate) ⊙ up (act: ReLU² or SiLU), then the FFN sub-norm when
@@ -66,29 +69,7 @@ extern "C" __global__ void gated_norm_quantize(const float* __restrict__ gate, c
         hr[c] = a * u[c];
     }
     __syncthreads();
-
-    float inverse = 1.0f;
-    if (weight)
-    {
-        float sum = block_order_dot(hr, hr, width, shared);
-        inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
-        // Every thread has read h; the next loop overwrites it.
-        __syncthreads();
-    }
-
-    float largest = 0.0f;
-    for (int c = threadIdx.x; c < width; c += blockDim.x)
-    {
-        float y = weight ? weight[c] * (inverse * hr[c]) : hr[c];
-        hr[c] = y;
-        largest = fmaxf(largest, fabsf(y));
-    }
-    largest = block_max(largest, shared);
-    float s = 127.0f / fmaxf(largest, 1e-5f);
+    float s = normalize_quantize(hr, weight, width, epsilon, q + row * q_stride, q_stride, shared);
     if (threadIdx.x == 0)
         scales[row] = s;
-
-    signed char* qr = q + row * q_stride;
-    for (int c = threadIdx.x; c < q_stride; c += blockDim.x)
-        qr[c] = c < width ? quantize_int8(hr[c], s) : (signed char)0;
 }
