@@ -55,10 +55,10 @@ internal static class InferenceChecks
                     ("-ngl all", new ModelPlacement { GpuLayers = ModelPlacement.AllLayers }),
                     ("-ngl all, head on the CPU", new ModelPlacement { GpuLayers = ModelPlacement.AllLayers, Overrides = [TensorOverride.Parse("token_embd.weight=cpu"), TensorOverride.Parse("^output.weight=cpu")] }),
                     ($"-ngl {blocks / 2}", new ModelPlacement { GpuLayers = blocks / 2 }),
-                    ($"-ngl {blocks / 2}, blk.0.ffn_down=cuda, last attn_q=cpu", new ModelPlacement
+                    ($"-ngl {blocks / 2}, blk.0.ffn_down=cuda, last attn_q and ffn_down=cpu", new ModelPlacement
                     {
                         GpuLayers = blocks / 2,
-                        Overrides = [TensorOverride.Parse("blk\\.0\\.ffn_down=cuda"), TensorOverride.Parse($"blk\\.{blocks - 1}\\.attn_q=cpu")],
+                        Overrides = [TensorOverride.Parse("blk\\.0\\.ffn_down=cuda"), TensorOverride.Parse($"blk\\.{blocks - 1}\\.(attn_q|ffn_down)=cpu")],
                     }),
                 };
                 foreach (var (label, placement) in placements)

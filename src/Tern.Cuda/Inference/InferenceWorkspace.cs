@@ -183,10 +183,9 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
             return;
         }
 
-        var target = Normed.Length >= count ? Normed : throw new InvalidOperationException("the workspace is too small for the host's product");
-        StagedRows.CopyToDevice(target.Pointer, 0, count, Stream);
+        StagedRows.CopyToDevice(Scratch.Pointer, 0, count, Stream);
         var arguments = new KernelArguments();
-        arguments.Add(target.Pointer);
+        arguments.Add(Scratch.Pointer);
         arguments.Add(tokens);
         arguments.Add(width);
         arguments.Add(y);

@@ -102,23 +102,13 @@ public sealed class Transformer
             ForwardChunk(chunk, position + start, cache);
             if (_offload is not null)
             {
-                int first = Math.Max(0, firstLogits - start);
+                // The device hands over the logits of tokens first … end when it has the head; otherwise (first = the
+                // chunk's end) it writes the hidden states back for the host's head below.
+                int first = _deviceHead ? Math.Clamp(firstLogits - start, 0, chunk.Length) : chunk.Length;
+                LogitsHandler? handler = onLogits is null || first == chunk.Length ? null : (i, logits) => onLogits(start + i, logits);
+                _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, first, handler, _logits);
                 if (_deviceHead)
-                {
-                    if (first < chunk.Length)
-                    {
-                        LogitsHandler? handler = onLogits is null ? null : (i, logits) => onLogits(start + i, logits);
-                        _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, first, handler, _logits);
-                    }
-                    else
-                    {
-                        _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, chunk.Length, null, default);
-                    }
-
                     continue;
-                }
-
-                _offload.Forward(_x.AsSpan(0, chunk.Length * dim), chunk.Length, position + start, chunk.Length, null, default);
             }
 
             for (int t = Math.Max(0, firstLogits - start); t < chunk.Length; t++)
