@@ -56,6 +56,18 @@ public sealed unsafe partial class CudaKernel
         CudaDriver.FuncSetAttribute(_handle, CudaFunctionAttribute.MaxDynamicSharedSizeBytes, bytes);
     }
 
+    /// <summary>
+    /// The share of the SM's L1/shared memory this kernel prefers as shared memory (percent; −1: no preference).
+    /// Kernels that may run on one SM at the same time need the same split: an SM changes it only when it is idle.
+    /// </summary>
+    public void SetPreferredSharedCarveout(int percent)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(percent, -1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(percent, 100);
+        Module.Context.MakeCurrent();
+        CudaDriver.FuncSetAttribute(_handle, CudaFunctionAttribute.PreferredSharedMemoryCarveout, percent);
+    }
+
     /// <summary>Launches with arguments gathered in a <see cref="KernelArguments"/> (any number, up to its capacity).</summary>
     public void Launch(Dim3 grid, Dim3 block, int sharedBytes, CudaStream? stream, scoped ref KernelArguments arguments)
     {

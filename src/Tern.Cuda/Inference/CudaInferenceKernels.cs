@@ -48,6 +48,11 @@ internal sealed class CudaInferenceKernels : IDisposable
         // block may have.
         foreach (var kernel in new[] { Attention, DecodeTernary, DecodeGateUp, AttentionDecode })
             kernel.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - kernel.StaticSharedBytes);
+        // The decoding kernels overlap (programmatic dependent launch) and need most of an SM's shared memory. An SM
+        // changes its L1/shared split only when idle, so every kernel asks for the same split: all shared.
+        foreach (var kernel in new[] { RmsNormQuantize, GatedNormQuantize, TernaryMatvec, TernaryUnpack, ScaleProducts, FloatMatvec, AddRows, RopeStore, Attention, DecodeTernary, DecodeGateUp, AttentionDecode })
+            kernel.SetPreferredSharedCarveout(100);
+        DecodeSharedLimit = compiler.Context.MaxSharedMemoryPerBlockOptIn - Math.Max(DecodeTernary.StaticSharedBytes, DecodeGateUp.StaticSharedBytes);
     }
 
     public CudaKernel RmsNormQuantize { get; }
@@ -63,11 +68,8 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaKernel DecodeGateUp { get; }
     public CudaKernel AttentionDecode { get; }
 
-    /// <summary>Rows one block of decode_ternary computes (DECODE_ROWS), and of decode_gate_up (GATE_UP_ROWS).</summary>
-    public const int DecodeRows = 16, GateUpRows = 16;
-
-    /// <summary>decode_ternary's and decode_gate_up's shared memory for an input of <paramref name="width"/>: the row as floats, then as int8.</summary>
-    public static int StagedInputBytes(int width) => ((width + 3) / 4 * 4 * sizeof(float)) + DeviceTernaryMatrix.PaddedColumns(width);
+    /// <summary>The dynamic shared memory decode_ternary and decode_gate_up may use.</summary>
+    public int DecodeSharedLimit { get; }
 
     public void Dispose() => _module.Dispose();
 }

@@ -214,8 +214,8 @@ internal sealed class CudaModelOffload : IModelOffload
         var q = (DeviceTernaryMatrix)layer.Query;
         var k = (DeviceTernaryMatrix)layer.Key;
         var v = (DeviceTernaryMatrix)layer.Value;
-        var (qkv, qkvBlocks) = TernarySegments.Of([q, k, v], [ws.Queries.Pointer, ws.Keys.Pointer, ws.Values.Pointer]);
-        RecordDecodeTernary(ws.Hidden.Pointer, layer.AttentionNorm.Pointer, c.EmbeddingLength, epsilon, q.Groups, qkv, qkvBlocks, accumulate: false);
+        var (qkv, qkvRows) = TernarySegments.Of([q, k, v], [ws.Queries.Pointer, ws.Keys.Pointer, ws.Values.Pointer]);
+        RecordDecodeTernary(ws.Hidden.Pointer, layer.AttentionNorm.Pointer, c.EmbeddingLength, epsilon, q.Groups, qkv, qkvRows, accumulate: false);
 
         var attention = new KernelArguments();
         attention.Add(ws.Queries.Pointer);
@@ -234,11 +234,12 @@ internal sealed class CudaModelOffload : IModelOffload
         ws.Kernels.AttentionDecode.LaunchOverlapped(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength), ws.Stream, ref attention);
 
         var o = (DeviceTernaryMatrix)layer.Output;
-        var (output, outputBlocks) = TernarySegments.Of([o], [ws.Hidden.Pointer]);
-        RecordDecodeTernary(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, o.Groups, output, outputBlocks, accumulate: true);
+        var (output, outputRows) = TernarySegments.Of([o], [ws.Hidden.Pointer]);
+        RecordDecodeTernary(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, o.Groups, output, outputRows, accumulate: true);
 
         var gate = (DeviceTernaryMatrix)layer.Gate;
         var up = (DeviceTernaryMatrix)layer.Up;
+        var grid = Grid(gate.Rows, gate.Groups, 2)!.Value;
         var gated = new KernelArguments();
         gated.Add(ws.Hidden.Pointer);
         gated.Add(layer.FfnNorm.Pointer);
@@ -250,19 +251,20 @@ internal sealed class CudaModelOffload : IModelOffload
         gated.Add(up.Codes);
         gated.Add(up.UniformScale);
         gated.Add(gate.Rows);
+        gated.Add(grid.RowsPerBlock);
         gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
         gated.Add(ws.Activated.Pointer);
-        ws.Kernels.DecodeGateUp.LaunchOverlapped((gate.Rows + CudaInferenceKernels.GateUpRows - 1) / CudaInferenceKernels.GateUpRows, 256,
-            CudaInferenceKernels.StagedInputBytes(c.EmbeddingLength), ws.Stream, ref gated);
+        ws.Kernels.DecodeGateUp.LaunchOverlapped(grid.Blocks, 256, grid.SharedBytes, ws.Stream, ref gated);
 
         var down = (DeviceTernaryMatrix)layer.Down;
-        var (downSegments, downBlocks) = TernarySegments.Of([down], [ws.Hidden.Pointer]);
-        RecordDecodeTernary(ws.Activated.Pointer, layer.FfnSubNorm?.Pointer ?? DevicePointer.Null, c.FeedForwardLength, epsilon, down.Groups, downSegments, downBlocks, accumulate: true);
+        var (downSegments, downRows) = TernarySegments.Of([down], [ws.Hidden.Pointer]);
+        RecordDecodeTernary(ws.Activated.Pointer, layer.FfnSubNorm?.Pointer ?? DevicePointer.Null, c.FeedForwardLength, epsilon, down.Groups, downSegments, downRows, accumulate: true);
     }
 
-    private void RecordDecodeTernary(DevicePointer x, DevicePointer weight, int width, float epsilon, int groups, TernarySegments segments, int blocks, bool accumulate)
+    private void RecordDecodeTernary(DevicePointer x, DevicePointer weight, int width, float epsilon, int groups, TernarySegments segments, int rows, bool accumulate)
     {
         var ws = Workspace;
+        var grid = Grid(rows, groups, 1)!.Value;
         var arguments = new KernelArguments();
         arguments.Add(x);
         arguments.Add(weight);
@@ -270,21 +272,38 @@ internal sealed class CudaModelOffload : IModelOffload
         arguments.Add(epsilon);
         arguments.Add(groups);
         arguments.Add(segments);
+        arguments.Add(grid.RowsPerBlock);
         arguments.Add(accumulate ? 1 : 0);
-        ws.Kernels.DecodeTernary.LaunchOverlapped(blocks, 256, CudaInferenceKernels.StagedInputBytes(width), ws.Stream, ref arguments);
+        ws.Kernels.DecodeTernary.LaunchOverlapped(grid.Blocks, 256, grid.SharedBytes, ws.Stream, ref arguments);
     }
+
+    /// <summary>The split of a fused decoding kernel's rows over the GPU's SMs (null: a row does not fit in shared memory).</summary>
+    private DecodeGrid? Grid(int rows, int groups, int matrices) =>
+        DecodeGrid.For(rows, groups, matrices, Context.MultiprocessorCount * DecodeBlocksPerMultiprocessor, Workspace.Kernels.DecodeSharedLimit);
+
+    private static readonly int DecodeBlocksPerMultiprocessor =
+        int.TryParse(Environment.GetEnvironmentVariable("TERN_CUDA_DECODE_BLOCKS_PER_SM"), out int n) && n > 0 ? n : 1;
 
     /// <summary>attention_decode's shared memory: the query, the new key and value, and the scores of every position.</summary>
     internal int DecodeAttentionSharedBytes(int contextLength) => ((3 * Config.HeadDim) + contextLength) * sizeof(float);
 
     /// <summary>
     /// Whether a block's decoding step can run fused: all seven matrices ternary with one scale each (the matrices
-    /// that read one input then share its padded width by construction), and its staged rows within shared memory.
+    /// that read one input then share its padded width by construction), inputs whose widths are whole float4s, and
+    /// a row of each within shared memory.
     /// </summary>
-    private bool CanFuse(DeviceLayer layer) =>
-        layer.Matrices.All(m => m is DeviceTernaryMatrix { HasUniformScale: true })
-        && CudaInferenceKernels.StagedInputBytes(Math.Max(Config.EmbeddingLength, Math.Max(Config.QueryLength, Config.FeedForwardLength)))
-            <= Context.MaxSharedMemoryPerBlockOptIn - 1024;
+    private bool CanFuse(DeviceLayer layer)
+    {
+        if (!layer.Matrices.All(m => m is DeviceTernaryMatrix { HasUniformScale: true })
+            || Config.EmbeddingLength % 4 != 0 || Config.QueryLength % 4 != 0 || Config.FeedForwardLength % 4 != 0)
+            return false;
+        var query = (DeviceTernaryMatrix)layer.Query;
+        var output = (DeviceTernaryMatrix)layer.Output;
+        var gate = (DeviceTernaryMatrix)layer.Gate;
+        var down = (DeviceTernaryMatrix)layer.Down;
+        return Grid(query.Rows, query.Groups, 1) is not null && Grid(output.Rows, output.Groups, 1) is not null
+            && Grid(gate.Rows, gate.Groups, 2) is not null && Grid(down.Rows, down.Groups, 1) is not null;
+    }
 
     /// <summary>The attention kernel's shared memory: the query and the scores of every position of the context.</summary>
     internal int AttentionSharedBytes(int contextLength) => (Config.HeadDim + contextLength) * sizeof(float);

@@ -8,4 +8,5 @@ internal enum CudaFunctionAttribute
     LocalSizeBytes = 3,
     NumRegisters = 4,
     MaxDynamicSharedSizeBytes = 8,
+    PreferredSharedMemoryCarveout = 9,
 }

@@ -15,15 +15,32 @@ __device__ __forceinline__ float warp_order_dot(const float* x, const float* y, 
     return warp_sum(v);
 }
 
-// Σ x_i·y_i in Tern.Kernels.BlockOrderSum's order, for blocks of exactly 256 threads: thread j adds elements j,
-// j + 256, … in turn, each warp's butterfly, then ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)). Every thread
-// gets the total. `shared` holds 8 floats; the first barrier lets a previous call's readers finish.
-__device__ __forceinline__ float block_order_dot(const float* x, const float* y, int n, float* shared)
+// R dot products x·y[r] at once, each in warp_order_dot's order (the same bits), their loads interleaved.
+template <int R>
+__device__ __forceinline__ void warp_order_dots(const float* x, const float* const (&y)[R], int n, float (&out)[R])
 {
-    float v = 0.0f;
-#pragma unroll 4
-    for (int i = threadIdx.x; i < n; i += 256)
-        v += x[i] * y[i];
+    float v[R];
+#pragma unroll
+    for (int r = 0; r < R; r++)
+        v[r] = 0.0f;
+    for (int i = threadIdx.x % WARP; i < n; i += WARP)
+    {
+        float xi = x[i];
+#pragma unroll
+        for (int r = 0; r < R; r++)
+            v[r] += xi * y[r][i];
+    }
+#pragma unroll
+    for (int r = 0; r < R; r++)
+        out[r] = warp_sum(v[r]);
+}
+
+// The total of every thread's partial v in Tern.Kernels.BlockOrderSum's order, for blocks of exactly 256 threads,
+// when thread j has added elements j, j + 256, … in turn: each warp's butterfly, then ((w0 + w1) + (w2 + w3)) +
+// ((w4 + w5) + (w6 + w7)). Every thread gets the total. `shared` holds 8 floats; the first barrier lets a previous
+// call's readers finish.
+__device__ __forceinline__ float block_order_total(float v, float* shared)
+{
     v = warp_sum(v);
     __syncthreads();
     if (threadIdx.x % WARP == 0)
@@ -32,18 +49,23 @@ __device__ __forceinline__ float block_order_dot(const float* x, const float* y,
     return ((shared[0] + shared[1]) + (shared[2] + shared[3])) + ((shared[4] + shared[5]) + (shared[6] + shared[7]));
 }
 
+// Σ x_i·y_i in BlockOrderSum's order (block_order_total).
+__device__ __forceinline__ float block_order_dot(const float* x, const float* y, int n, float* shared)
+{
+    float v = 0.0f;
+#pragma unroll 4
+    for (int i = threadIdx.x; i < n; i += 256)
+        v += x[i] * y[i];
+    return block_order_total(v, shared);
+}
+
 __device__ __forceinline__ float block_order_sum(const float* x, int n, float* shared)
 {
     float v = 0.0f;
 #pragma unroll 4
     for (int i = threadIdx.x; i < n; i += 256)
         v += x[i];
-    v = warp_sum(v);
-    __syncthreads();
-    if (threadIdx.x % WARP == 0)
-        shared[threadIdx.x / WARP] = v;
-    __syncthreads();
-    return ((shared[0] + shared[1]) + (shared[2] + shared[3])) + ((shared[4] + shared[5]) + (shared[6] + shared[7]));
+    return block_order_total(v, shared);
 }
 
 // e^x with float multiplies and adds only, the operations of Tern.Kernels.PortableExp in the same order (compiled

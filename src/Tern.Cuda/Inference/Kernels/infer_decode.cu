@@ -1,194 +1,291 @@
-// A decoding step's fused kernels (one token, every matrix ternary with one scale): each block of 256 threads first
-// issues the loads of its weight rows, then normalizes and quantizes the input vector itself into shared memory
-// (every block computes the same int8 vector, in the CPU engine's order, while its weights arrive), then multiplies.
-// A block is thus a whole norm-and-product, and a layer is five launches: Q/K/V, attention, output, gate/up, down.
-// They are launched overlapped (programmatic dependent launch): a kernel's blocks start, and load their weights,
-// while the previous kernel finishes, and wait for it before they read its output.
+// A decoding step's fused kernels (one token, every matrix ternary with one scale). A layer is five launches: Q/K/V,
+// attention, output, gate/up, down. Each matrix kernel splits the rows over about one block per SM, and each block
+// first starts copying its whole slice of the codes, and the norm's weights, into shared memory (cp.async, which
+// holds no registers while the data is on its way), before it waits for the previous kernel: launched overlapped
+// (programmatic dependent launch), the next kernel's blocks are resident and streaming their weights while the current
+// one computes. After the wait a block loads the input vector once into shared memory, normalizes and quantizes it
+// there (every block computes the same int8 vector, in the CPU engine's order), then multiplies from shared memory.
+// Only then does it let the kernel after it start, so that at most two kernels hold an SM's shared memory.
+//
+// Shared memory of a block: the codes of its rows (of each matrix), then the input as int8, as floats and the norm's
+// weights, each padded to 64·groups columns (decode_input_bytes).
 
-#define DECODE_PREFETCH 4
+// Warps of a decoding block and the rows of one matrix each takes at most (rows_per_block ≤ 8·8).
+#define DECODE_WARPS 8
+#define DECODE_ROWS_PER_WARP 8
 
-// Up to three matrices that read the same input (Q, K and V), each with its rows, scale γ, output and the first
-// block that computes it; blocks of a segment cover DECODE_ROWS rows each.
+// Up to three matrices that read the same input (Q, K and V), each with its rows, scale γ, output and the first row
+// it has in the rows of all of them, which the blocks cover rows_per_block at a time.
 struct TernarySegments
 {
     const uint4* codes[3];
     float* out[3];
     float gamma[3];
     int rows[3];
-    int first_block[3];
+    int first_row[3];
     int count;
 };
 
-// The input staged in shared memory as floats (xs), then normalized and quantized there (qs, q_stride bytes).
-__device__ float stage_quantized(const float* __restrict__ x, const float* __restrict__ weight, int width, float epsilon,
-    int q_stride, float* xs, signed char* qs, float* reduce)
+__device__ __forceinline__ void copy_async_16(void* shared, const void* global)
 {
-    for (int c = threadIdx.x; c < width; c += 256)
-        xs[c] = x[c];
+    unsigned int address = (unsigned int)__cvta_generic_to_shared(shared);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(address), "l"(global) : "memory");
+}
+
+__device__ __forceinline__ void copy_async_commit()
+{
+    asm volatile("cp.async.commit_group;" ::: "memory");
+}
+
+// Waits until all but the `pending` most recently committed groups of this thread's copies have arrived.
+template <int pending>
+__device__ __forceinline__ void copy_async_wait()
+{
+    asm volatile("cp.async.wait_group %0;" ::"n"(pending) : "memory");
+}
+
+// Starts the copy of `count` consecutive uint4 into shared memory, spread over the block's threads.
+__device__ __forceinline__ void stage_async(const uint4* __restrict__ source, int count, uint4* staged)
+{
+    for (int i = threadIdx.x; i < count; i += DECODE_WARPS * WARP)
+        copy_async_16(staged + i, source + i);
+}
+
+// Where the input lives in a block's shared memory, after the codes: q (64·groups int8, in quantize_input's order),
+// xs (the input, floats) and ws (the norm's weights), both padded with zeros to 64·groups columns.
+struct DecodeInput
+{
+    int4* q;
+    float* xs;
+    float* ws;
+};
+
+__device__ __forceinline__ DecodeInput decode_input(uint4* after_codes, int groups)
+{
+    DecodeInput in;
+    in.q = reinterpret_cast<int4*>(after_codes);
+    in.xs = reinterpret_cast<float*>(after_codes + 4 * groups);
+    in.ws = in.xs + 64 * groups;
+    return in;
+}
+
+// Before the wait: starts copying the norm's weights (width a multiple of 4) as their own group of copies, and zeros
+// the padding of xs and ws. The codes' copies are committed after these.
+__device__ __forceinline__ void stage_norm_weights(const float* __restrict__ weight, int width, int groups, DecodeInput in)
+{
+    if (weight)
+        stage_async(reinterpret_cast<const uint4*>(weight), width / 4, reinterpret_cast<uint4*>(in.ws));
+    copy_async_commit();
+    for (int c = width + threadIdx.x; c < 64 * groups; c += 256)
+    {
+        in.xs[c] = 0.0f;
+        in.ws[c] = 0.0f;
+    }
+}
+
+// After the wait: the input (written by the previous kernel, so read through L2) into xs, float4 at a time.
+__device__ __forceinline__ void stage_input(const float* x, int width, DecodeInput in)
+{
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    float4* xs4 = reinterpret_cast<float4*>(in.xs);
+    for (int i = threadIdx.x; i < width / 4; i += 256)
+        xs4[i] = __ldcg(x4 + i);
+}
+
+// normalize_quantize's arithmetic on the staged input (the residual stream stays as it is): y = w ⊙ x / rms(x)
+// (weighted false: y = x), s = 127 / max(max|y|, 1e-5), q = rint(y·s), zero past width. q is stored with group g's
+// 16-byte chunk k (columns 64g + 16k …) at chunk k·groups + g, so that lanes reading chunk k of consecutive groups
+// read consecutive chunks. Waits for the norm's weights; returns s, with q complete.
+__device__ float quantize_input(bool weighted, int width, float epsilon, int groups, DecodeInput in, float* reduce)
+{
+    copy_async_wait<1>();
     __syncthreads();
-    return normalize_quantize(xs, weight, width, epsilon, qs, q_stride, reduce);
+    const float* xs = in.xs;
+    const float* ws = in.ws;
+    float inverse = 1.0f;
+    if (weighted)
+    {
+        float v = 0.0f;
+        for (int c = threadIdx.x; c < width; c += 256)
+            v += xs[c] * xs[c];
+        float sum = block_order_total(v, reduce);
+        inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
+    }
+    // Thread j takes columns j, j + 256, … here and four columns at a time below: consecutive threads, consecutive
+    // words of shared memory.
+    float largest = 0.0f;
+    for (int c = threadIdx.x; c < width; c += 256)
+        largest = fmaxf(largest, fabsf(weighted ? ws[c] * (inverse * xs[c]) : xs[c]));
+    largest = block_max(largest, reduce);
+    float s = 127.0f / fmaxf(largest, 1e-5f);
+    unsigned int* q_words = reinterpret_cast<unsigned int*>(in.q);
+    for (int c0 = 4 * threadIdx.x; c0 < 64 * groups; c0 += 1024)
+    {
+        float4 x4 = *reinterpret_cast<const float4*>(xs + c0);
+        float4 w4 = *reinterpret_cast<const float4*>(ws + c0);
+        float v[4] = {x4.x, x4.y, x4.z, x4.w};
+        float w[4] = {w4.x, w4.y, w4.z, w4.w};
+        unsigned int word = 0;
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            signed char value = c0 + i < width ? quantize_int8(weighted ? w[i] * (inverse * v[i]) : v[i], s) : (signed char)0;
+            word |= (unsigned int)(unsigned char)value << (8 * i);
+        }
+        int chunk = ((c0 >> 4) & 3) * groups + (c0 >> 6);
+        q_words[chunk * 4 + ((c0 & 15) >> 2)] = word;
+    }
+    __syncthreads();
+    return s;
 }
 
-// The dot product of ROWS rows (codes, `groups` uint4 each) with the staged int8 input, for this warp; the first
-// DECODE_PREFETCH groups of each lane were loaded before the prologue (pre).
-template <int ROWS>
-__device__ __forceinline__ void rows_dot(const uint4* __restrict__ codes, const int* rows_index, int rows, int groups,
-    uint4 (&pre)[ROWS][DECODE_PREFETCH], const signed char* qs, int (&acc)[ROWS])
+// The integer dot products of this warp's rows (warp, warp + 8, … below n) of MATS staged matrices (the second
+// `stride` uint4 after the first) with the staged int8 input; every lane gets the totals.
+template <int MATS>
+__device__ __forceinline__ void staged_rows_dot(const uint4* staged, int stride, int n, int groups, const int4* q,
+    int (&acc)[MATS][DECODE_ROWS_PER_WARP])
 {
-    int lane = threadIdx.x % WARP;
+    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
 #pragma unroll
-    for (int r = 0; r < ROWS; r++)
-        acc[r] = 0;
-#pragma unroll
-    for (int j = 0; j < DECODE_PREFETCH; j++)
+    for (int m = 0; m < MATS; m++)
     {
-        int g = lane + j * WARP;
-        if (g < groups)
-        {
-            const int4* a = reinterpret_cast<const int4*>(qs) + g * 4;
-            int4 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
 #pragma unroll
-            for (int r = 0; r < ROWS; r++)
-            {
-                if (rows_index[r] < rows)
-                {
-                    uint4 v = pre[r][j];
-                    acc[r] = dot16(v.w, a3, dot16(v.z, a2, dot16(v.y, a1, dot16(v.x, a0, acc[r]))));
-                }
-            }
-        }
+        for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
+            acc[m][r] = 0;
     }
-    for (int g = lane + DECODE_PREFETCH * WARP; g < groups; g += WARP)
+    int activations = 0;
+    for (int g = lane; g < groups; g += WARP)
     {
-        const int4* a = reinterpret_cast<const int4*>(qs) + g * 4;
-        int4 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-#pragma unroll
-        for (int r = 0; r < ROWS; r++)
-        {
-            if (rows_index[r] < rows)
-            {
-                uint4 v = __ldg(codes + (long long)rows_index[r] * groups + g);
-                acc[r] = dot16(v.w, a3, dot16(v.z, a2, dot16(v.y, a1, dot16(v.x, a0, acc[r]))));
-            }
-        }
-    }
-#pragma unroll
-    for (int r = 0; r < ROWS; r++)
-        acc[r] = warp_sum_int(acc[r]);
-}
-
-template <int ROWS>
-__device__ __forceinline__ void prefetch_rows(const uint4* __restrict__ codes, const int* rows_index, int rows, int groups,
-    uint4 (&pre)[ROWS][DECODE_PREFETCH])
-{
-    int lane = threadIdx.x % WARP;
-#pragma unroll
-    for (int r = 0; r < ROWS; r++)
-    {
-#pragma unroll
-        for (int j = 0; j < DECODE_PREFETCH; j++)
-        {
-            int g = lane + j * WARP;
-            pre[r][j] = (rows_index[r] < rows && g < groups) ? __ldg(codes + (long long)rows_index[r] * groups + g) : make_uint4(0, 0, 0, 0);
-        }
-    }
-}
-
-#define DECODE_ROWS_PER_WARP 2
-#define DECODE_ROWS (8 * DECODE_ROWS_PER_WARP)
-
-// y = (W·q)·(γ/s) for each segment's rows, set or added (accumulate: the residual stream). Blocks of 256 threads;
-// dynamic shared memory: 4·⌈width/4⌉ + q_stride bytes.
-extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* __restrict__ x, const float* __restrict__ weight,
-    int width, float epsilon, int groups, TernarySegments segments, int accumulate)
-{
-    extern __shared__ float smem[];
-    __shared__ float reduce[32];
-    int k = 0;
-    while (k + 1 < segments.count && (int)blockIdx.x >= segments.first_block[k + 1])
-        k++;
-    const uint4* codes = segments.codes[k];
-    int rows = segments.rows[k];
-    int warp = threadIdx.x / WARP;
-    int rows_index[DECODE_ROWS_PER_WARP];
-#pragma unroll
-    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
-        rows_index[r] = ((int)blockIdx.x - segments.first_block[k]) * DECODE_ROWS + warp * DECODE_ROWS_PER_WARP + r;
-
-    let_next_kernel_start();
-    uint4 pre[DECODE_ROWS_PER_WARP][DECODE_PREFETCH];
-    prefetch_rows<DECODE_ROWS_PER_WARP>(codes, rows_index, rows, groups, pre);
-    wait_for_previous_kernel();
-
-    int q_stride = groups * 64;
-    float* xs = smem;
-    signed char* qs = reinterpret_cast<signed char*>(smem + ((width + 3) / 4) * 4);
-    float s = stage_quantized(x, weight, width, epsilon, q_stride, xs, qs, reduce);
-
-    int acc[DECODE_ROWS_PER_WARP];
-    rows_dot<DECODE_ROWS_PER_WARP>(codes, rows_index, rows, groups, pre, qs, acc);
-    if (threadIdx.x % WARP == 0)
-    {
-        float factor = segments.gamma[k] / s;
-        float* out = segments.out[k];
+        int4 a0 = q[g], a1 = q[groups + g], a2 = q[2 * groups + g], a3 = q[3 * groups + g];
+        activations = activation_sum16(a3, activation_sum16(a2, activation_sum16(a1, activation_sum16(a0, activations))));
 #pragma unroll
         for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
         {
-            if (rows_index[r] < rows)
+            int local = warp + r * DECODE_WARPS;
+            if (local < n)
             {
-                float value = (float)acc[r] * factor;
-                out[rows_index[r]] = accumulate ? out[rows_index[r]] + value : value;
+#pragma unroll
+                for (int m = 0; m < MATS; m++)
+                    acc[m][r] += codes_dot64(staged[m * stride + local * groups + g], a0, a1, a2, a3);
             }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
+    {
+        if (warp + r * DECODE_WARPS < n)
+        {
+#pragma unroll
+            for (int m = 0; m < MATS; m++)
+                acc[m][r] = warp_sum_int(acc[m][r] - activations);
         }
     }
 }
 
-#define GATE_UP_ROWS_PER_WARP 2
-#define GATE_UP_ROWS (8 * GATE_UP_ROWS_PER_WARP)
-
-// h = act(gate·x) ⊙ (up·x) for the FFN's rows (act: ReLU² or SiLU), each warp two rows of both matrices.
-extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* __restrict__ x, const float* __restrict__ weight,
-    int width, float epsilon, int groups, const uint4* __restrict__ gate, float gate_gamma, const uint4* __restrict__ up,
-    float up_gamma, int rows, int silu, float* __restrict__ h)
+// y = (W·q)·(γ/s) for the segments' rows [blockIdx.x·rows_per_block, +rows_per_block), set or added (accumulate:
+// the residual stream). Dynamic shared memory: 16·rows_per_block·groups + 576·groups bytes.
+extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x, const float* __restrict__ weight,
+    int width, float epsilon, int groups, TernarySegments segments, int rows_per_block, int accumulate)
 {
-    extern __shared__ float smem[];
+    extern __shared__ uint4 staged[];
     __shared__ float reduce[32];
-    int warp = threadIdx.x / WARP;
-    int rows_index[GATE_UP_ROWS_PER_WARP];
+    int first = (int)blockIdx.x * rows_per_block;
+    int last = segments.count - 1;
+    int total = (last == 0 ? segments.first_row[0] + segments.rows[0] : last == 1 ? segments.first_row[1] + segments.rows[1]
+        : segments.first_row[2] + segments.rows[2]);
+    int n = min(rows_per_block, total - first);
+    DecodeInput in = decode_input(staged + rows_per_block * groups, groups);
+    stage_norm_weights(weight, width, groups, in);
 #pragma unroll
-    for (int r = 0; r < GATE_UP_ROWS_PER_WARP; r++)
-        rows_index[r] = (int)blockIdx.x * GATE_UP_ROWS + warp * GATE_UP_ROWS_PER_WARP + r;
-
-    let_next_kernel_start();
-    uint4 pre_gate[GATE_UP_ROWS_PER_WARP][DECODE_PREFETCH], pre_up[GATE_UP_ROWS_PER_WARP][DECODE_PREFETCH];
-    prefetch_rows<GATE_UP_ROWS_PER_WARP>(gate, rows_index, rows, groups, pre_gate);
-    prefetch_rows<GATE_UP_ROWS_PER_WARP>(up, rows_index, rows, groups, pre_up);
+    for (int k = 0; k < 3; k++)
+    {
+        if (k < segments.count)
+        {
+            int lo = max(first, segments.first_row[k]), hi = min(first + n, segments.first_row[k] + segments.rows[k]);
+            if (lo < hi)
+                stage_async(segments.codes[k] + (long long)(lo - segments.first_row[k]) * groups, (hi - lo) * groups, staged + (lo - first) * groups);
+        }
+    }
+    copy_async_commit();
     wait_for_previous_kernel();
+    let_next_kernel_start();
 
-    int q_stride = groups * 64;
-    float* xs = smem;
-    signed char* qs = reinterpret_cast<signed char*>(smem + ((width + 3) / 4) * 4);
-    float s = stage_quantized(x, weight, width, epsilon, q_stride, xs, qs, reduce);
+    // Lane r of a warp writes the warp's row r (below); the value it adds to is loaded now, off the critical path.
+    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    int local = warp + lane * DECODE_WARPS;
+    bool writes = lane < DECODE_ROWS_PER_WARP && local < n;
+    int row = first + local;
+    int k = segments.count > 1 && row >= segments.first_row[1] ? (segments.count > 2 && row >= segments.first_row[2] ? 2 : 1) : 0;
+    float* out = k == 0 ? segments.out[0] : k == 1 ? segments.out[1] : segments.out[2];
+    int index = row - (k == 0 ? segments.first_row[0] : k == 1 ? segments.first_row[1] : segments.first_row[2]);
+    float prior = writes && accumulate ? __ldcg(out + index) : 0.0f;
 
-    int acc_gate[GATE_UP_ROWS_PER_WARP], acc_up[GATE_UP_ROWS_PER_WARP];
-    rows_dot<GATE_UP_ROWS_PER_WARP>(gate, rows_index, rows, groups, pre_gate, qs, acc_gate);
-    rows_dot<GATE_UP_ROWS_PER_WARP>(up, rows_index, rows, groups, pre_up, qs, acc_up);
-    if (threadIdx.x % WARP == 0)
+    stage_input(x, width, in);
+    float s = quantize_input(weight != nullptr, width, epsilon, groups, in, reduce);
+    copy_async_wait<0>();
+    __syncthreads();
+
+    int acc[1][DECODE_ROWS_PER_WARP];
+    staged_rows_dot<1>(staged, 0, n, groups, in.q, acc);
+    int mine = 0;
+#pragma unroll
+    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
+        mine = lane == r ? acc[0][r] : mine;
+    if (writes)
+    {
+        float gamma = k == 0 ? segments.gamma[0] : k == 1 ? segments.gamma[1] : segments.gamma[2];
+        float factor = gamma / s;
+        float value = (float)mine * factor;
+        out[index] = accumulate ? prior + value : value;
+    }
+}
+
+// h = act(gate·x) ⊙ (up·x) for the FFN's rows [blockIdx.x·rows_per_block, +rows_per_block) (act: ReLU² or SiLU);
+// the block stages its rows of both matrices. Dynamic shared memory: 32·rows_per_block·groups + 576·groups bytes.
+extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* x, const float* __restrict__ weight,
+    int width, float epsilon, int groups, const uint4* __restrict__ gate, float gate_gamma, const uint4* __restrict__ up,
+    float up_gamma, int rows, int rows_per_block, int silu, float* __restrict__ h)
+{
+    extern __shared__ uint4 staged[];
+    __shared__ float reduce[32];
+    int first = (int)blockIdx.x * rows_per_block;
+    int n = min(rows_per_block, rows - first);
+    int stride = rows_per_block * groups;
+    DecodeInput in = decode_input(staged + 2 * stride, groups);
+    stage_norm_weights(weight, width, groups, in);
+    stage_async(gate + (long long)first * groups, n * groups, staged);
+    stage_async(up + (long long)first * groups, n * groups, staged + stride);
+    copy_async_commit();
+    wait_for_previous_kernel();
+    let_next_kernel_start();
+
+    stage_input(x, width, in);
+    float s = quantize_input(weight != nullptr, width, epsilon, groups, in, reduce);
+    copy_async_wait<0>();
+    __syncthreads();
+
+    int acc[2][DECODE_ROWS_PER_WARP];
+    staged_rows_dot<2>(staged, stride, n, groups, in.q, acc);
+    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    int local = warp + lane * DECODE_WARPS;
+    int gate_dot = 0, up_dot = 0;
+#pragma unroll
+    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
+    {
+        gate_dot = lane == r ? acc[0][r] : gate_dot;
+        up_dot = lane == r ? acc[1][r] : up_dot;
+    }
+    if (lane < DECODE_ROWS_PER_WARP && local < n)
     {
         float gate_factor = gate_gamma / s, up_factor = up_gamma / s;
-#pragma unroll
-        for (int r = 0; r < GATE_UP_ROWS_PER_WARP; r++)
-        {
-            if (rows_index[r] < rows)
-            {
-                float g = (float)acc_gate[r] * gate_factor;
-                float u = (float)acc_up[r] * up_factor;
-                float a = silu ? g / (1.0f + portable_exp(-g)) : fmaxf(g, 0.0f) * fmaxf(g, 0.0f);
-                h[rows_index[r]] = a * u;
-            }
-        }
+        float g = (float)gate_dot * gate_factor;
+        float u = (float)up_dot * up_factor;
+        float a = silu ? g / (1.0f + portable_exp(-g)) : fmaxf(g, 0.0f) * fmaxf(g, 0.0f);
+        h[first + local] = a * u;
     }
 }
+
+#define DECODE_SCORES 8
 
 // One token's attention for head blockIdx.x (blocks of 256 threads), RoPE and the cache write included: the new key
 // (k_new, this head's KV head) is rotated here, kept in shared memory for the last position and written to the cache
@@ -231,12 +328,24 @@ extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* 
 
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, warps = blockDim.x / WARP;
     float scale = 1.0f / sqrtf((float)head_dim);
-    for (int j = warp; j < n; j += warps)
+    // Each warp takes DECODE_SCORES positions at a time, so that their keys' loads are in flight together.
+    for (int j0 = warp * DECODE_SCORES; j0 < n; j0 += warps * DECODE_SCORES)
     {
-        const float* kr = j == position ? ks : k_cache + (long long)j * kv_len + kv_head * head_dim;
-        float dot = warp_order_dot(qs, kr, head_dim);
-        if (lane == 0)
-            p[j] = dot * scale;
+        const float* kr[DECODE_SCORES];
+#pragma unroll
+        for (int r = 0; r < DECODE_SCORES; r++)
+        {
+            int j = j0 + r;
+            kr[r] = j >= position ? ks : k_cache + (long long)j * kv_len + kv_head * head_dim;
+        }
+        float dots[DECODE_SCORES];
+        warp_order_dots<DECODE_SCORES>(qs, kr, head_dim, dots);
+#pragma unroll
+        for (int r = 0; r < DECODE_SCORES; r++)
+        {
+            if (lane == 0 && j0 + r < n)
+                p[j0 + r] = dots[r] * scale;
+        }
     }
     __syncthreads();
 
