@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Tern.Cuda.Inference;
 using Tern.Inference;
+using Tern.Gguf;
 using Tern.Inference.Placement;
+using Tern.Models;
 using Tern.Quantization;
 using static Tern.Cuda.DeviceTests.CheckFailedException;
 
@@ -34,6 +36,9 @@ internal static class InferenceChecks
                 runner.Run($"float product kind {kind} {rows}×{columns}, {tokens} token(s)", () => FloatProduct(context, workspace, random, kind, rows, columns, tokens));
         }
 
+        foreach ((int rows, int columns, int tokens) in new[] { (33, 64, 1), (1000, 2560, 1), (129, 96, 8), (77, 160, 13) })
+            runner.Run($"Q8_0 product {rows}×{columns}, {tokens} token(s)", () => Q8Product(context, workspace, random, rows, columns, tokens));
+
         if (models.Count == 0)
             return;
         if (!CudaAccelerator.TryCreate(context.DeviceOrdinal, out var accelerator, out string whyNot))
@@ -62,7 +67,8 @@ internal static class InferenceChecks
                     }),
                 };
                 foreach (var (label, placement) in placements)
-                    runner.Run($"model {name} {label}", () => Agreement(path, placement, accelerator));
+                    runner.Run($"model {name} {label}", () => Agreement(path, placement, accelerator, headType: null));
+                runner.Run($"model {name} -ngl all, --head-type q8_0", () => Agreement(path, placements[0].Item2, accelerator, GgmlType.Q8_0));
             }
         }
     }
@@ -163,11 +169,35 @@ internal static class InferenceChecks
         return $"max |Δ|/max|y| = {worst:E2}";
     }
 
-    private static string Agreement(string path, ModelPlacement placement, CudaAccelerator accelerator)
+    /// <summary>The device's Q8_0 product against the CPU engine's Q8_0WeightMatrix on the same weights and inputs.</summary>
+    private static string Q8Product(CudaContext context, InferenceWorkspace workspace, Random random, int rows, int columns, int tokens)
+    {
+        var w = RandomFloats(random, rows * columns);
+        var bytes = new byte[(long)rows * Q8_0Format.ByteSize(columns)];
+        int rowBytes = (int)Q8_0Format.ByteSize(columns);
+        for (int r = 0; r < rows; r++)
+            Q8_0Format.Encode(w.AsSpan(r * columns, columns), bytes.AsSpan(r * rowBytes, rowBytes));
+        var host = new Q8_0WeightMatrix("check", rows, columns, MatrixBytes.InMemory(bytes, rowBytes));
+        using var matrix = DeviceQ8Matrix.Upload(context, host);
+        var x = RandomFloats(random, tokens * columns);
+        var expected = new float[tokens * rows];
+        for (int t = 0; t < tokens; t++)
+            host.Multiply(x.AsSpan(t * columns, columns), expected.AsSpan(t * rows, rows));
+
+        var input = workspace.StageInput(x, tokens, columns);
+        matrix.Multiply(workspace, input, tokens, workspace.Scratch.Pointer, accumulate: false);
+        var actual = new float[tokens * rows];
+        workspace.Download(workspace.Scratch.Pointer, actual);
+        double worst = Worst(expected, actual);
+        Expect(worst < 1e-5, $"max |Δ|/max|y| = {worst:E2}");
+        return $"max |Δ|/max|y| = {worst:E2} against the CPU's Q8_0 product";
+    }
+
+    private static string Agreement(string path, ModelPlacement placement, CudaAccelerator accelerator, GgmlType? headType)
     {
         const int promptLength = 70, steps = 128;
-        using var cpu = TernModel.Load(path, new TernModelOptions { Threads = Environment.ProcessorCount });
-        using var gpu = TernModel.Load(path, new TernModelOptions { Threads = Environment.ProcessorCount, Placement = placement, Accelerator = accelerator });
+        using var cpu = TernModel.Load(path, new TernModelOptions { Threads = Environment.ProcessorCount, HeadType = headType });
+        using var gpu = TernModel.Load(path, new TernModelOptions { Threads = Environment.ProcessorCount, Placement = placement, Accelerator = accelerator, HeadType = headType });
         int context = Math.Min(cpu.Config.ContextLength, promptLength + steps + 1);
         var random = new Random(7);
         var prompt = new int[Math.Min(promptLength, context / 2)];

@@ -6,7 +6,7 @@
 # Steps (each under its own time limit, all under one deadline; a failed step is logged and the rest go on):
 #   smi, bandwidth, synth (2B-4T-shaped random bf16 folder), convert (-> I2_S GGUF), sizes (bytes read per token),
 #   tern_gpu (bench, head on the GPU), tern_run_gpu / tern_run_cpu (greedy tokens, GPU vs CPU),
-#   tern_headcpu (bench, tied head forced to the CPU), hf (transformers bf16, plain and online), smi_after (clocks,
+#   tern_q8head (bench, head requantized to Q8_0 on the GPU), tern_headcpu (bench, tied head forced to the CPU), hf (transformers bf16, plain and online), smi_after (clocks,
 #   temperature, throttle reasons), then the report:
 #   $OUT/gpu-bench.json, $OUT/gpu-bench.md and $OUT/measure.log.
 #
@@ -145,6 +145,7 @@ s_sizes() {
 # shellcheck disable=SC2086 # GPU_ARGS and HEAD_CPU_ARGS are word lists
 s_tern_gpu() { "$TERN" bench -m "$MODEL" $GPU_ARGS -p "$PP" -n "$TG" -r "$REPS" -o json >"$STEPS/tern-gpu.json"; cat "$STEPS/tern-gpu.json"; }
 # shellcheck disable=SC2086
+s_tern_q8head() { "$TERN" bench -m "$MODEL" $GPU_ARGS --head-type q8_0 -p "$PP" -n "$TG" -r "$REPS" -o json >"$STEPS/tern-q8head.json"; cat "$STEPS/tern-q8head.json"; }
 s_tern_headcpu() { "$TERN" bench -m "$MODEL" $GPU_ARGS $HEAD_CPU_ARGS -p "$PP" -n "$TG" -r "$REPS" -o json >"$STEPS/tern-headcpu.json"; cat "$STEPS/tern-headcpu.json"; }
 # shellcheck disable=SC2086
 s_tern_run_gpu() { "$TERN" run -m "$MODEL" $GPU_ARGS -p "$PROMPT" -n "$RUN_N" --temp 0 --json >"$STEPS/run-gpu.json"; cat "$STEPS/run-gpu.json"; }
@@ -158,7 +159,7 @@ s_hf() {
 }
 
 export HERE START BUDGET RESERVE
-export -f log left s_smi s_smi_after s_env s_bandwidth s_synth s_convert s_sizes s_tern_gpu s_tern_headcpu s_tern_run_gpu s_tern_run_cpu s_hf
+export -f log left s_smi s_smi_after s_env s_bandwidth s_synth s_convert s_sizes s_tern_gpu s_tern_q8head s_tern_headcpu s_tern_run_gpu s_tern_run_cpu s_hf
 
 log "gpu-bench: repo $ROOT, tern $TERN, work $WORK, out $OUT, budget ${BUDGET}s, dry=$DRY"
 step env 30 s_env
@@ -170,6 +171,7 @@ step sizes 60 s_sizes
 step tern_gpu 150 s_tern_gpu
 step tern_run_gpu 60 s_tern_run_gpu
 step tern_run_cpu 60 s_tern_run_cpu
+step tern_q8head 150 s_tern_q8head
 step tern_headcpu 150 s_tern_headcpu
 step hf 400 s_hf
 [[ "$DRY" != 1 ]] && step smi_after 10 s_smi_after

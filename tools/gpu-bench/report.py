@@ -98,6 +98,7 @@ def main():
     sizes = load_json(S("sizes.json"), problems)
     tg_gpu = tern_bench(load_json(S("tern-gpu.json"), problems))
     tg_cpuhead = tern_bench(load_json(S("tern-headcpu.json"), problems))
+    tg_q8head = tern_bench(load_json(S("tern-q8head.json"), problems)) if os.path.exists(S("tern-q8head.json")) else {}
     run_gpu = load_json(S("run-gpu.json"), problems)
     run_cpu = load_json(S("run-cpu.json"), problems)
     hf = load_json(S("hf.json"), problems)
@@ -150,7 +151,7 @@ def main():
         "roofline": {"convention": "tokens/s = device-to-device copy bandwidth (bytes read + bytes written, best of N) / bytes read per token (weights)",
                      "tokens_per_s": roofline, "tokens_per_s_with_kv_mean_tg": roofline_kv,
                      "tokens_per_s_from_read_only_sum": roofline_read},
-        "tern": {"head_on_gpu": tg_gpu, "head_on_cpu": tg_cpuhead,
+        "tern": {"head_on_gpu": tg_gpu, "head_q8_0_on_gpu": tg_q8head, "head_on_cpu": tg_cpuhead,
                  "run_gpu": run_gpu, "run_cpu": {k: v for k, v in (run_cpu or {}).items() if k != "text"} if run_cpu else None},
         "hf": hf, "checks": checks, "ik_llama_cpp_pr1": IK_PR1, "steps": steps, "problems": problems,
     }
@@ -185,7 +186,10 @@ def main():
     L.append("")
     L.append("| engine | pp t/s | tg t/s | tg, % of the GGUF's roofline |")
     L.append("| --- | ---: | ---: | ---: |")
-    for label, d in (("Tern, head on the GPU", tg_gpu), ("Tern, head forced to the CPU", tg_cpuhead)):
+    for label, d in (("Tern, head on the GPU", tg_gpu), ("Tern, head requantized to Q8_0 on the GPU (--head-type q8_0)", tg_q8head),
+                     ("Tern, head forced to the CPU", tg_cpuhead)):
+        if not d:
+            continue
         tgv = (d.get("tg") or {}).get("avg_ts")
         L.append(f"| {label} | {ts(d.get('pp')) or '—'} | {ts(d.get('tg')) or '—'} | {fmt(100 * tgv / roofline if tgv and roofline else None, 1, ' %')} |")
     for mode, info in hf_modes.items():

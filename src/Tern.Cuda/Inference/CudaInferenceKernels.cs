@@ -10,7 +10,7 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal sealed class CudaInferenceKernels : IDisposable
 {
-    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_attention.cu", "infer_decode.cu"];
+    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu"];
 
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
@@ -39,6 +39,8 @@ internal sealed class CudaInferenceKernels : IDisposable
         ScaleProducts = _module.GetKernel("scale_products");
         FloatMatvec = _module.GetKernel("float_matvec");
         AddRows = _module.GetKernel("add_rows");
+        QuantizeQ8 = _module.GetKernel("quantize_q8_0");
+        Q8Matvec = _module.GetKernel("q8_matvec");
         RopeStore = _module.GetKernel("rope_store");
         Attention = _module.GetKernel("attention");
         DecodeTernary = _module.GetKernel("decode_ternary");
@@ -49,8 +51,9 @@ internal sealed class CudaInferenceKernels : IDisposable
         foreach (var kernel in new[] { Attention, DecodeTernary, DecodeGateUp, AttentionDecode })
             kernel.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - kernel.StaticSharedBytes);
         // The decoding kernels overlap (programmatic dependent launch) and need most of an SM's shared memory. An SM
-        // changes its L1/shared split only when idle, so every kernel asks for the same split: all shared.
-        foreach (var kernel in new[] { RmsNormQuantize, GatedNormQuantize, TernaryMatvec, TernaryUnpack, ScaleProducts, FloatMatvec, AddRows, RopeStore, Attention, DecodeTernary, DecodeGateUp, AttentionDecode })
+        // changes its L1/shared split only when idle, so the kernels of a decoding step ask for the same split: all shared.
+        // (The prompt path's kernels keep the driver's choice: its attention kernel reads through L1.)
+        foreach (var kernel in new[] { RmsNormQuantize, FloatMatvec, QuantizeQ8, Q8Matvec, DecodeTernary, DecodeGateUp, AttentionDecode })
             kernel.SetPreferredSharedCarveout(100);
         DecodeSharedLimit = compiler.Context.MaxSharedMemoryPerBlockOptIn - Math.Max(DecodeTernary.StaticSharedBytes, DecodeGateUp.StaticSharedBytes);
     }
@@ -62,6 +65,8 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaKernel ScaleProducts { get; }
     public CudaKernel FloatMatvec { get; }
     public CudaKernel AddRows { get; }
+    public CudaKernel QuantizeQ8 { get; }
+    public CudaKernel Q8Matvec { get; }
     public CudaKernel RopeStore { get; }
     public CudaKernel Attention { get; }
     public CudaKernel DecodeTernary { get; }

@@ -46,7 +46,9 @@ internal sealed class CudaModelOffload : IModelOffload
             {
                 _outputNorm = Own(Vector(context, weights.OutputNorm));
                 var stored = file.GetTensor(headName);
-                _head = Own(DeviceFloatMatrix.Upload(context, file, ComputesStoredValues(weights.Output, stored) ? stored : null, weights.Output));
+                _head = Own<DeviceMatrix>(weights.Output is Q8_0WeightMatrix q8
+                    ? DeviceQ8Matrix.Upload(context, q8)
+                    : DeviceFloatMatrix.Upload(context, file, ComputesStoredValues(weights.Output, stored) ? stored : null, weights.Output));
             }
 
             (_cos, _sin) = RopeTables(context, config, weights.RopeFactors);
@@ -279,10 +281,7 @@ internal sealed class CudaModelOffload : IModelOffload
 
     /// <summary>The split of a fused decoding kernel's rows over the GPU's SMs (null: a row does not fit in shared memory).</summary>
     private DecodeGrid? Grid(int rows, int groups, int matrices) =>
-        DecodeGrid.For(rows, groups, matrices, Context.MultiprocessorCount * DecodeBlocksPerMultiprocessor, Workspace.Kernels.DecodeSharedLimit);
-
-    private static readonly int DecodeBlocksPerMultiprocessor =
-        int.TryParse(Environment.GetEnvironmentVariable("TERN_CUDA_DECODE_BLOCKS_PER_SM"), out int n) && n > 0 ? n : 1;
+        DecodeGrid.For(rows, groups, matrices, Context.MultiprocessorCount, Workspace.Kernels.DecodeSharedLimit);
 
     /// <summary>attention_decode's shared memory: the query, the new key and value, and the scores of every position.</summary>
     internal int DecodeAttentionSharedBytes(int contextLength) => ((3 * Config.HeadDim) + contextLength) * sizeof(float);
@@ -366,9 +365,9 @@ internal sealed class CudaModelOffload : IModelOffload
     {
         if (!file.TryGetTensor(host.Name, out var tensor))
             throw new InvalidDataException($"{file.Path}: tensor '{host.Name}' is missing");
-        return TernaryCodec.IsTernary(tensor.Type)
-            ? DeviceTernaryMatrix.Upload(context, file, tensor, host.Rows, host.Columns)
-            : DeviceFloatMatrix.Upload(context, file, tensor, host);
+        if (TernaryCodec.IsTernary(tensor.Type))
+            return DeviceTernaryMatrix.Upload(context, file, tensor, host.Rows, host.Columns);
+        return host is Q8_0WeightMatrix q8 ? DeviceQ8Matrix.Upload(context, q8) : DeviceFloatMatrix.Upload(context, file, tensor, host);
     }
 
     private static DeviceBuffer<float> Vector(CudaContext context, float[] values)

@@ -7,8 +7,8 @@ namespace Tern.Cuda.Inference;
 /// <summary>
 /// A matrix that is not ternary (the output head above all) in float32, float16 or bfloat16 on the device, computed
 /// by float_matvec with float activations. F32, F16 and BF16 tensors are copied as stored (the products equal the
-/// CPU's up to the order of the sums); other types (Q8_0, Q6_K, a requantized head) are decoded by the host matrix
-/// and stored as F16.
+/// CPU's up to the order of the sums); other types but Q8_0 (<see cref="DeviceQ8Matrix"/>), such as Q6_K, are decoded by
+/// the host matrix and stored as F16.
 /// </summary>
 internal sealed class DeviceFloatMatrix : DeviceMatrix
 {

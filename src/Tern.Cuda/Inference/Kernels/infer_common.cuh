@@ -114,6 +114,12 @@ __device__ __forceinline__ void let_next_kernel_start()
 #endif
 }
 
+// Asks for the 128-byte line holding `address` to be brought into L2 (no register waits for it).
+__device__ __forceinline__ void prefetch_l2(const void* address)
+{
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(address));
+}
+
 // BitNet's per-token activation quantizer: s = 127 / max(max|y|, 1e-5), q = clamp(rint(y·s), −128, 127) (rint:
 // round half to even, as the CPU's MathF.Round).
 __device__ __forceinline__ signed char quantize_int8(float y, float s)
