@@ -43,12 +43,13 @@ internal sealed class CudaInferenceKernels : IDisposable
         Q8Matvec = _module.GetKernel("q8_matvec");
         RopeStore = _module.GetKernel("rope_store");
         Attention = _module.GetKernel("attention");
+        AttentionTiled = _module.GetKernel("attention_tiled");
         DecodeTernary = _module.GetKernel("decode_ternary");
         DecodeGateUp = _module.GetKernel("decode_gate_up");
         AttentionDecode = _module.GetKernel("attention_decode");
         // A row of scores for the whole context, or a staged input row, lives in shared memory: let launches use all a
         // block may have.
-        foreach (var kernel in new[] { Attention, DecodeTernary, DecodeGateUp, AttentionDecode })
+        foreach (var kernel in new[] { Attention, AttentionTiled, DecodeTernary, DecodeGateUp, AttentionDecode })
             kernel.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - kernel.StaticSharedBytes);
         // The decoding kernels overlap (programmatic dependent launch) and need most of an SM's shared memory. An SM
         // changes its L1/shared split only when idle, so the kernels of a decoding step ask for the same split: all shared.
@@ -69,6 +70,10 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaKernel Q8Matvec { get; }
     public CudaKernel RopeStore { get; }
     public CudaKernel Attention { get; }
+    public CudaKernel AttentionTiled { get; }
+
+    /// <summary>attention_tiled's tokens per block (TILE_QUERIES) and key or value rows per tile (TILE_POSITIONS).</summary>
+    public const int TileQueries = 8, TilePositions = 32;
     public CudaKernel DecodeTernary { get; }
     public CudaKernel DecodeGateUp { get; }
     public CudaKernel AttentionDecode { get; }

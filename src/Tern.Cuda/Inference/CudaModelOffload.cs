@@ -180,8 +180,19 @@ internal sealed class CudaModelOffload : IModelOffload
         attention.Add(c.HeadCount);
         attention.Add(c.HeadCountKv);
         attention.Add(c.HeadDim);
-        attention.Add(ws.AttentionOutput.Pointer);
-        ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, AttentionSharedBytes(contextLength), ws.Stream, ref attention);
+        if (tokens > 1 && TiledAttentionSharedBytes(contextLength) is int tiledBytes)
+        {
+            attention.Add(tokens);
+            attention.Add(contextLength);
+            attention.Add(ws.AttentionOutput.Pointer);
+            int groups = (tokens + CudaInferenceKernels.TileQueries - 1) / CudaInferenceKernels.TileQueries;
+            ws.Kernels.AttentionTiled.Launch(new Dim3(c.HeadCount, groups), 256, tiledBytes, ws.Stream, ref attention);
+        }
+        else
+        {
+            attention.Add(ws.AttentionOutput.Pointer);
+            ws.Kernels.Attention.Launch(new Dim3(c.HeadCount, tokens), 256, AttentionSharedBytes(contextLength), ws.Stream, ref attention);
+        }
 
         var outputInput = ws.NormQuantize(ws.AttentionOutput.Pointer, layer.AttentionSubNorm?.Pointer ?? DevicePointer.Null, c.QueryLength, epsilon, tokens);
         layer.Output.Multiply(ws, outputInput, tokens, ws.Hidden.Pointer, true);
@@ -302,6 +313,19 @@ internal sealed class CudaModelOffload : IModelOffload
         var down = (DeviceTernaryMatrix)layer.Down;
         return Grid(query.Rows, query.Groups, 1) is not null && Grid(output.Rows, output.Groups, 1) is not null
             && Grid(gate.Rows, gate.Groups, 2) is not null && Grid(down.Rows, down.Groups, 1) is not null;
+    }
+
+    /// <summary>
+    /// attention_tiled's shared memory (the queries of a tile, a tile of keys or values, and every query's scores over
+    /// the context), or null when the head's shape or the context is beyond it (then `attention` computes the prompt).
+    /// </summary>
+    internal int? TiledAttentionSharedBytes(int contextLength)
+    {
+        int headDim = Config.HeadDim;
+        if (headDim % 4 != 0 || headDim > 256)
+            return null;
+        long bytes = (((CudaInferenceKernels.TileQueries + CudaInferenceKernels.TilePositions) * (long)headDim) + ((long)CudaInferenceKernels.TileQueries * contextLength)) * sizeof(float);
+        return bytes <= Context.MaxSharedMemoryPerBlockOptIn - Workspace.Kernels.AttentionTiled.StaticSharedBytes ? (int)bytes : null;
     }
 
     /// <summary>The attention kernel's shared memory: the query and the scores of every position of the context.</summary>
