@@ -115,11 +115,7 @@ internal static class InferenceChecks
             }
         }
 
-        var input = workspace.StageInput(x, tokens, columns);
-        workspace.Scratch.FillWords(0xFFFFFFFF, workspace.Stream);
-        matrix.Multiply(workspace, input, tokens, workspace.Scratch.Pointer, accumulate: false);
-        var actual = new float[tokens * rows];
-        workspace.Download(workspace.Scratch.Pointer, actual);
+        var actual = DeviceProduct(workspace, matrix, x, tokens);
         double worst = Worst(expected, actual);
         if (blockScales ? worst > 1e-5 : worst != 0)
             throw new CheckFailedException($"max |Δ|/max|y| = {worst:E2}{(workspace.IntegerProductFailure is { } f ? $" (int8 product unavailable: {f})" : "")}");
@@ -160,10 +156,7 @@ internal static class InferenceChecks
             }
         }
 
-        var input = workspace.StageInput(x, tokens, columns);
-        matrix.Multiply(workspace, input, tokens, workspace.Scratch.Pointer, accumulate: false);
-        var actual = new float[tokens * rows];
-        workspace.Download(workspace.Scratch.Pointer, actual);
+        var actual = DeviceProduct(workspace, matrix, x, tokens);
         double worst = Worst(expected, actual);
         Expect(worst < 1e-5, $"max |Δ|/max|y| = {worst:E2}");
         return $"max |Δ|/max|y| = {worst:E2}";
@@ -184,10 +177,7 @@ internal static class InferenceChecks
         for (int t = 0; t < tokens; t++)
             host.Multiply(x.AsSpan(t * columns, columns), expected.AsSpan(t * rows, rows));
 
-        var input = workspace.StageInput(x, tokens, columns);
-        matrix.Multiply(workspace, input, tokens, workspace.Scratch.Pointer, accumulate: false);
-        var actual = new float[tokens * rows];
-        workspace.Download(workspace.Scratch.Pointer, actual);
+        var actual = DeviceProduct(workspace, matrix, x, tokens);
         double worst = Worst(expected, actual);
         Expect(worst < 1e-5, $"max |Δ|/max|y| = {worst:E2}");
         return $"max |Δ|/max|y| = {worst:E2} against the CPU's Q8_0 product";
@@ -231,6 +221,18 @@ internal static class InferenceChecks
         }
         Expect(worstStep <= 1e-3, $"decoding logits differ: max |Δ|/max|logit| = {worstStep:E2}");
         return $"{gpu.Backend} | prompt {prompt.Length}: {worstPrompt:E2}; {generated} greedy tokens identical, worst {worstStep:E2}";
+    }
+
+    /// <summary>The device's product of <paramref name="matrix"/> with <paramref name="tokens"/> rows of x; the output
+    /// buffer is filled with NaNs first, so an output the kernels leave unwritten shows.</summary>
+    private static float[] DeviceProduct(InferenceWorkspace workspace, DeviceMatrix matrix, float[] x, int tokens)
+    {
+        var input = workspace.StageInput(x, tokens, matrix.Columns);
+        workspace.Scratch.FillWords(0xFFFFFFFF, workspace.Stream);
+        matrix.Multiply(workspace, input, tokens, workspace.Scratch.Pointer, accumulate: false);
+        var actual = new float[tokens * matrix.Rows];
+        workspace.Download(workspace.Scratch.Pointer, actual);
+        return actual;
     }
 
     private static float[] RandomFloats(Random random, int count)

@@ -19,7 +19,7 @@ internal sealed class CudaModelOffload : IModelOffload
     /// <summary>Tokens of a prompt the device takes at once when it computes from the first block.</summary>
     public const int PromptChunkTokens = 512;
 
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly DeviceLayer[] _layers;
     private readonly DeviceBuffer<float>? _outputNorm;
     private readonly DeviceMatrix? _head;
@@ -41,19 +41,19 @@ internal sealed class CudaModelOffload : IModelOffload
         {
             _layers = new DeviceLayer[blocks - FirstLayer];
             for (int l = FirstLayer; l < blocks; l++)
-                _layers[l - FirstLayer] = Own(UploadLayer(context, file, config, weights.Layers[l], l, placement));
+                _layers[l - FirstLayer] = _owned.Add(UploadLayer(context, file, config, weights.Layers[l], l, placement));
             if (ComputesHead)
             {
-                _outputNorm = Own(Vector(context, weights.OutputNorm));
+                _outputNorm = _owned.Add(Vector(context, weights.OutputNorm));
                 var stored = file.GetTensor(headName);
-                _head = Own<DeviceMatrix>(weights.Output is Q8_0WeightMatrix q8
+                _head = _owned.Add<DeviceMatrix>(weights.Output is Q8_0WeightMatrix q8
                     ? DeviceQ8Matrix.Upload(context, q8)
                     : DeviceFloatMatrix.Upload(context, file, ComputesStoredValues(weights.Output, stored) ? stored : null, weights.Output));
             }
 
             (_cos, _sin) = RopeTables(context, config, weights.RopeFactors);
-            Own(_cos);
-            Own(_sin);
+            _owned.Add(_cos);
+            _owned.Add(_sin);
 
             var deviceMatrices = _layers.SelectMany(l => l.Matrices).ToList();
             var hostLayerOverrides = new List<(int Layer, string Field, WeightMatrix Host)>();
@@ -66,12 +66,12 @@ internal sealed class CudaModelOffload : IModelOffload
                 }
             }
 
-            var sentUp = hostLayerOverrides.Select(o => Own(Upload(context, file, o.Host))).ToList();
+            var sentUp = hostLayerOverrides.Select(o => _owned.Add(Upload(context, file, o.Host))).ToList();
             int widestInput = Math.Max(config.EmbeddingLength, Math.Max(config.QueryLength, config.FeedForwardLength));
             int widestOutput = widestInput;
             long largestTernary = deviceMatrices.Concat(sentUp).OfType<DeviceTernaryMatrix>()
                 .Select(m => (long)m.Rows * m.Groups * 64).DefaultIfEmpty(0).Max();
-            Workspace = Own(new InferenceWorkspace(context, kernels, new WorkspaceShape(ChunkTokens, config.EmbeddingLength, config.QueryLength,
+            Workspace = _owned.Add(new InferenceWorkspace(context, kernels, new WorkspaceShape(ChunkTokens, config.EmbeddingLength, config.QueryLength,
                 config.KeyValueLength, config.FeedForwardLength, config.VocabSize, widestInput, widestOutput, largestTernary)));
 
             var layers = weights.Layers.ToArray();
@@ -350,36 +350,28 @@ internal sealed class CudaModelOffload : IModelOffload
 
     private static DeviceLayer UploadLayer(CudaContext context, GgufFile file, ModelConfig c, LayerWeights w, int layer, ModelPlacement placement)
     {
-        var made = new List<IDisposable>();
-        T Keep<T>(T item)
-            where T : IDisposable
-        {
-            made.Add(item);
-            return item;
-        }
-
+        var made = new OwnedResources();
         try
         {
-            DeviceMatrix Matrix(WeightMatrix host) => Keep(placement.DeviceOf(host.Name, ComputeDevice.Cuda) == ComputeDevice.Cpu
+            DeviceMatrix Matrix(WeightMatrix host) => made.Add(placement.DeviceOf(host.Name, ComputeDevice.Cuda) == ComputeDevice.Cpu
                 ? new HostComputedMatrix(host)
                 : Upload(context, file, host));
             return new DeviceLayer(
-                Keep(Vector(context, w.AttentionNorm)),
+                made.Add(Vector(context, w.AttentionNorm)),
                 Matrix(w.Query),
                 Matrix(w.Key),
                 Matrix(w.Value),
                 Matrix(w.Output),
-                w.AttentionSubNorm is null ? null : Keep(Vector(context, w.AttentionSubNorm)),
-                Keep(Vector(context, w.FfnNorm)),
+                w.AttentionSubNorm is null ? null : made.Add(Vector(context, w.AttentionSubNorm)),
+                made.Add(Vector(context, w.FfnNorm)),
                 Matrix(w.Gate),
                 Matrix(w.Up),
                 Matrix(w.Down),
-                w.FfnSubNorm is null ? null : Keep(Vector(context, w.FfnSubNorm)));
+                w.FfnSubNorm is null ? null : made.Add(Vector(context, w.FfnSubNorm)));
         }
         catch
         {
-            foreach (var item in made)
-                item.Dispose();
+            made.Dispose();
             throw;
         }
     }
@@ -440,17 +432,9 @@ internal sealed class CudaModelOffload : IModelOffload
     private static string Describe(int first, int blocks) =>
         first >= blocks ? "no blocks" : first == 0 ? $"all {blocks} blocks" : $"blocks {first}–{blocks - 1} of {blocks}";
 
-    private T Own<T>(T resource)
-        where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 }

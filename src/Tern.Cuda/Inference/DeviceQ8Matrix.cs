@@ -33,18 +33,11 @@ internal sealed class DeviceQ8Matrix : DeviceMatrix
     public static DeviceQ8Matrix Upload(CudaContext context, Q8_0WeightMatrix host)
     {
         int rows = host.Rows, columns = host.Columns, blocks = columns / Q8_0Format.BlockSize;
-        var made = new List<IDisposable>();
-        T Keep<T>(T item)
-            where T : IDisposable
-        {
-            made.Add(item);
-            return item;
-        }
-
+        var made = new OwnedResources();
         try
         {
-            var values = Keep(new DeviceBuffer<sbyte>(context, (long)rows * columns));
-            var scales = Keep(new DeviceBuffer<ushort>(context, (long)rows * blocks));
+            var values = made.Add(new DeviceBuffer<sbyte>(context, (long)rows * columns));
+            var scales = made.Add(new DeviceBuffer<ushort>(context, (long)rows * blocks));
             const int rowsPerSlice = 1024;
             var sliceValues = new sbyte[rowsPerSlice * columns];
             var sliceScales = new ushort[rowsPerSlice * blocks];
@@ -56,14 +49,13 @@ internal sealed class DeviceQ8Matrix : DeviceMatrix
                 scales.Upload(sliceScales.AsSpan(0, n * blocks), (long)r0 * blocks);
             }
 
-            var input = Keep(new DeviceBuffer<sbyte>(context, (long)CudaInferenceKernels.MatvecTokens * columns));
-            var inputScales = Keep(new DeviceBuffer<float>(context, (long)CudaInferenceKernels.MatvecTokens * blocks));
+            var input = made.Add(new DeviceBuffer<sbyte>(context, (long)CudaInferenceKernels.MatvecTokens * columns));
+            var inputScales = made.Add(new DeviceBuffer<float>(context, (long)CudaInferenceKernels.MatvecTokens * blocks));
             return new DeviceQ8Matrix(host.Name, rows, columns, values, scales, input, inputScales);
         }
         catch
         {
-            foreach (var item in made)
-                item.Dispose();
+            made.Dispose();
             throw;
         }
     }

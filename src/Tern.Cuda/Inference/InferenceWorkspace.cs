@@ -10,7 +10,7 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal sealed unsafe class InferenceWorkspace : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly CublasGemm _gemm;
     private readonly DeviceBuffer<sbyte>? _unpacked;
     private readonly DeviceBuffer<int>? _products;
@@ -23,31 +23,31 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
         Shape = shape;
         try
         {
-            Stream = Own(new CudaStream(context));
-            _gemm = Own(new CublasGemm(context));
+            Stream = _owned.Add(new CudaStream(context));
+            _gemm = _owned.Add(new CublasGemm(context));
             int n = shape.Tokens;
-            Hidden = Own(new DeviceBuffer<float>(context, (long)n * shape.Embedding));
-            Normed = Own(new DeviceBuffer<float>(context, (long)n * shape.WidestInput));
-            Quantized = Own(new DeviceBuffer<sbyte>(context, (long)n * DeviceTernaryMatrix.PaddedColumns(shape.WidestInput)));
-            QuantizedScales = Own(new DeviceBuffer<float>(context, n));
-            Queries = Own(new DeviceBuffer<float>(context, (long)n * shape.Query));
-            Keys = Own(new DeviceBuffer<float>(context, (long)n * shape.KeyValue));
-            Values = Own(new DeviceBuffer<float>(context, (long)n * shape.KeyValue));
-            AttentionOutput = Own(new DeviceBuffer<float>(context, (long)n * shape.Query));
-            Gate = Own(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
-            Up = Own(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
-            Activated = Own(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
-            Scratch = Own(new DeviceBuffer<float>(context, (long)n * Math.Max(shape.WidestInput, shape.WidestOutput)));
-            Logits = Own(new DeviceBuffer<float>(context, (long)CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
-            Step = Own(new DeviceBuffer<int>(context, 1));
-            StagedHidden = Own(new PinnedBuffer<float>(context, n * shape.Embedding));
-            StagedStep = Own(new PinnedBuffer<int>(context, 1));
-            StagedLogits = Own(new PinnedBuffer<float>(context, CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
-            StagedRows = Own(new PinnedBuffer<float>(context, n * Math.Max(shape.WidestInput, shape.WidestOutput)));
+            Hidden = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.Embedding));
+            Normed = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.WidestInput));
+            Quantized = _owned.Add(new DeviceBuffer<sbyte>(context, (long)n * DeviceTernaryMatrix.PaddedColumns(shape.WidestInput)));
+            QuantizedScales = _owned.Add(new DeviceBuffer<float>(context, n));
+            Queries = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.Query));
+            Keys = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.KeyValue));
+            Values = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.KeyValue));
+            AttentionOutput = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.Query));
+            Gate = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
+            Up = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
+            Activated = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
+            Scratch = _owned.Add(new DeviceBuffer<float>(context, (long)n * Math.Max(shape.WidestInput, shape.WidestOutput)));
+            Logits = _owned.Add(new DeviceBuffer<float>(context, (long)CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
+            Step = _owned.Add(new DeviceBuffer<int>(context, 1));
+            StagedHidden = _owned.Add(new PinnedBuffer<float>(context, n * shape.Embedding));
+            StagedStep = _owned.Add(new PinnedBuffer<int>(context, 1));
+            StagedLogits = _owned.Add(new PinnedBuffer<float>(context, CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
+            StagedRows = _owned.Add(new PinnedBuffer<float>(context, n * Math.Max(shape.WidestInput, shape.WidestOutput)));
             if (shape.LargestTernary > 0)
             {
-                _unpacked = Own(new DeviceBuffer<sbyte>(context, shape.LargestTernary));
-                _products = Own(new DeviceBuffer<int>(context, (long)n * shape.WidestOutput));
+                _unpacked = _owned.Add(new DeviceBuffer<sbyte>(context, shape.LargestTernary));
+                _products = _owned.Add(new DeviceBuffer<int>(context, (long)n * shape.WidestOutput));
             }
         }
         catch
@@ -193,18 +193,10 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
         Kernels.AddRows.Launch(Dim3.Covering(count, 256), 256, 0, Stream, ref arguments);
     }
 
-    private T Own<T>(T resource)
-        where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 }
 

@@ -36,7 +36,7 @@ public sealed class CudaTrainingModel : IDisposable
     /// <summary>Logits per chunk of the head (float32): 1 GiB.</summary>
     private const long LogitBudget = 1L << 28;
 
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly ModelShape _shape;
     private readonly CublasGemm _gemm;
     private readonly CudaTrainingKernels _kernels;
@@ -96,8 +96,8 @@ public sealed class CudaTrainingModel : IDisposable
 
         try
         {
-            _kernels = Own(new CudaTrainingKernels(compiler ?? new KernelCompiler(context), precision));
-            _gemm = Own(new CublasGemm(context));
+            _kernels = _owned.Add(new CudaTrainingKernels(compiler ?? new KernelCompiler(context), precision));
+            _gemm = _owned.Add(new CublasGemm(context));
             _gemmPrecision = precision == CudaTrainingPrecision.BFloat16 ? GemmPrecision.BFloat16 : GemmPrecision.Float32;
             int operandBytes = precision == CudaTrainingPrecision.BFloat16 ? 2 : 4;
             long rows = (long)batchCapacity * _shape.Context;
@@ -109,7 +109,7 @@ public sealed class CudaTrainingModel : IDisposable
 
             Parameters = Floats(layout.Count);
             Gradients = Floats(layout.Count);
-            Chunks = Own(new ParameterChunks(context, layout));
+            Chunks = _owned.Add(new ParameterChunks(context, layout));
             _weightOperands = Operands(layout.Count, operandBytes);
             _gammas = Floats(layout.Tensors.Count);
             var rope = new RotaryEmbedding<float>(_shape.HeadDim, _shape.Context, _shape.RopeTheta, _shape.Architecture.RotatesHalves());
@@ -121,7 +121,7 @@ public sealed class CudaTrainingModel : IDisposable
 
             _layers = new CudaLayerActivations[_shape.Layers];
             for (int l = 0; l < _layers.Length; l++)
-                _layers[l] = Own(new CudaLayerActivations(context, _shape, batchCapacity, operandBytes, FlashAttention));
+                _layers[l] = _owned.Add(new CudaLayerActivations(context, _shape, batchCapacity, operandBytes, FlashAttention));
             _residual = new DeviceBuffer<float>[_shape.Layers + 1];
             for (int l = 0; l <= _shape.Layers; l++)
                 _residual[l] = Floats(rows * d);
@@ -149,8 +149,8 @@ public sealed class CudaTrainingModel : IDisposable
             _logits = Floats((long)_headChunkRows * v);
             _dLogits = Operands((long)_headChunkRows * v, operandBytes);
             _losses = Floats(rows);
-            _lossTotal = Own(new DeviceBuffer<double>(context, 1));
-            _gradientNorm = Own(new DeviceBuffer<double>(context, 1));
+            _lossTotal = _owned.Add(new DeviceBuffer<double>(context, 1));
+            _gradientNorm = _owned.Add(new DeviceBuffer<double>(context, 1));
             _clipFactor = Floats(1);
             _tokens = Ints(rows);
             _targets = Ints(rows);
@@ -327,9 +327,7 @@ public sealed class CudaTrainingModel : IDisposable
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 
     private void DownloadOperands(ParameterTensor tensor, byte[] destination)
@@ -965,16 +963,10 @@ public sealed class CudaTrainingModel : IDisposable
         }
     }
 
-    private DeviceBuffer<float> Floats(long length) => Own(new DeviceBuffer<float>(Context, Math.Max(1, length)));
+    private DeviceBuffer<float> Floats(long length) => _owned.Add(new DeviceBuffer<float>(Context, Math.Max(1, length)));
 
-    private DeviceBuffer<int> Ints(long length) => Own(new DeviceBuffer<int>(Context, Math.Max(1, length)));
+    private DeviceBuffer<int> Ints(long length) => _owned.Add(new DeviceBuffer<int>(Context, Math.Max(1, length)));
 
-    private OperandBuffer Operands(long length, int elementBytes) => Own(new OperandBuffer(Context, length, elementBytes));
+    private OperandBuffer Operands(long length, int elementBytes) => _owned.Add(new OperandBuffer(Context, length, elementBytes));
 
-    private T Own<T>(T resource)
-        where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
 }
