@@ -93,23 +93,39 @@ public sealed unsafe partial class CudaKernel
             LaunchCore(grid, block, sharedBytes, stream, pointers, sizes, count);
             return;
         }
-        if (_parameterSizes is not null && !Matches(sizes, count))
-            throw new ArgumentException(DescribeMismatch(sizes, count));
-        if (block.Count > MaxThreadsPerBlock)
-            throw new ArgumentOutOfRangeException(nameof(block), $"kernel {Name} takes at most {MaxThreadsPerBlock} threads per block; {block} is {block.Count}");
+        CheckLaunch(sizes, count, block);
         Module.Context.MakeCurrent();
         CudaDriver.LaunchKernelOverlapped(_handle, grid, block, sharedBytes, stream.Handle, pointers);
     }
 
+    /// <summary>
+    /// Launches so that all blocks of the grid are resident together (a cooperative launch: it fails rather than
+    /// queueing blocks behind others), as a kernel whose blocks wait for one another needs. Captured into graphs as such.
+    /// </summary>
+    public void LaunchCooperative(Dim3 grid, Dim3 block, int sharedBytes, CudaStream stream, scoped ref KernelArguments arguments)
+    {
+        void** pointers = stackalloc void*[KernelArguments.Capacity];
+        int* sizes = stackalloc int[KernelArguments.Capacity];
+        int count = arguments.Describe(pointers, sizes);
+        CheckLaunch(sizes, count, block);
+        Module.Context.MakeCurrent();
+        CudaDriver.LaunchKernelCooperative(_handle, grid, block, sharedBytes, stream.Handle, pointers);
+    }
+
     private void LaunchCore(Dim3 grid, Dim3 block, int sharedBytes, CudaStream? stream, void** arguments, int* sizes, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sharedBytes);
+        CheckLaunch(sizes, count, block);
+        Module.Context.MakeCurrent();
+        CudaDriver.LaunchKernel(_handle, grid, block, sharedBytes, stream?.Handle ?? 0, arguments);
+    }
+
+    private void CheckLaunch(int* sizes, int count, Dim3 block)
     {
         if (_parameterSizes is not null && !Matches(sizes, count))
             throw new ArgumentException(DescribeMismatch(sizes, count));
-        ArgumentOutOfRangeException.ThrowIfNegative(sharedBytes);
         if (block.Count > MaxThreadsPerBlock)
             throw new ArgumentOutOfRangeException(nameof(block), $"kernel {Name} takes at most {MaxThreadsPerBlock} threads per block; {block} is {block.Count}");
-        Module.Context.MakeCurrent();
-        CudaDriver.LaunchKernel(_handle, grid, block, sharedBytes, stream?.Handle ?? 0, arguments);
     }
 
     private bool Matches(int* sizes, int count)

@@ -69,6 +69,18 @@ internal static class InferenceChecks
                 foreach (var (label, placement) in placements)
                     runner.Run($"model {name} {label}", () => Agreement(path, placement, accelerator, headType: null));
                 runner.Run($"model {name} -ngl all, --head-type q8_0", () => Agreement(path, placements[0].Item2, accelerator, GgmlType.Q8_0));
+                bool persistent = accelerator.PersistentDecode;
+                accelerator.PersistentDecode = !persistent;
+                try
+                {
+                    string other = persistent ? "five launches a block" : "one persistent kernel a step (TERN_CUDA_DECODE=step)";
+                    runner.Run($"model {name} -ngl all, {other}", () => Agreement(path, placements[0].Item2, accelerator, headType: null));
+                    runner.Run($"model {name} -ngl 2, {other}", () => Agreement(path, new ModelPlacement { GpuLayers = 2 }, accelerator, headType: null));
+                }
+                finally
+                {
+                    accelerator.PersistentDecode = persistent;
+                }
             }
         }
     }

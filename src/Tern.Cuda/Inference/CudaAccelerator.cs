@@ -25,6 +25,13 @@ public sealed class CudaAccelerator : IAccelerator, IDisposable
 
     public string Description => $"CUDA: {Context.Name} ({Context.Architecture})";
 
+    /// <summary>
+    /// Whether a decoding step whose blocks all fit runs as one persistent kernel (decode_step) instead of five
+    /// overlapped launches a block. Off by default: on the H100 it measured slower (docs/performance.md); the
+    /// environment variable TERN_CUDA_DECODE=step switches it on, to compare the two.
+    /// </summary>
+    public bool PersistentDecode { get; set; } = Environment.GetEnvironmentVariable("TERN_CUDA_DECODE") == "step";
+
     /// <summary>Opens GPU <paramref name="deviceOrdinal"/>, or returns false with one sentence saying why CUDA cannot be used.</summary>
     public static bool TryCreate(int deviceOrdinal, [NotNullWhen(true)] out CudaAccelerator? accelerator, out string whyNot)
     {
@@ -43,7 +50,7 @@ public sealed class CudaAccelerator : IAccelerator, IDisposable
         ArgumentNullException.ThrowIfNull(placement);
         if (config.HeadDim > CudaInferenceKernels.AttentionMaxHeadDim || config.HeadDim % 2 != 0)
             throw new NotSupportedException($"{file.Path}: heads of {config.HeadDim} dimensions are beyond the CUDA attention kernel (even, at most {CudaInferenceKernels.AttentionMaxHeadDim})");
-        return new CudaModelOffload(Context, Kernels, file, config, weights, placement);
+        return new CudaModelOffload(Context, Kernels, file, config, weights, placement, PersistentDecode);
     }
 
     /// <summary>The inference kernels, compiled (or loaded from the disk cache) at first use.</summary>

@@ -10,7 +10,7 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal sealed class CudaInferenceKernels : IDisposable
 {
-    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu"];
+    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu", "infer_step.cu"];
 
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
@@ -30,7 +30,9 @@ internal sealed class CudaInferenceKernels : IDisposable
             text.Append(KernelSource.FromResource(typeof(CudaInferenceKernels).Assembly, file).Text).Append('\n');
         }
 
-        var options = new KernelCompileOptions { ExtraOptions = ["--fmad=false"], LineInfo = false };
+        // TERN_CUDA_DEFINES (space-separated NAME or NAME=VALUE) switches the kernels' experiment hooks on, e.g. STEP_TIMING.
+        string[] defines = (Environment.GetEnvironmentVariable("TERN_CUDA_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var options = new KernelCompileOptions { ExtraOptions = ["--fmad=false"], LineInfo = false, Defines = defines };
         _module = compiler.Compile(KernelSource.FromText("tern_inference.cu", text.ToString()), options);
         RmsNormQuantize = _module.GetKernel("rmsnorm_quantize");
         GatedNormQuantize = _module.GetKernel("gated_norm_quantize");
@@ -47,16 +49,18 @@ internal sealed class CudaInferenceKernels : IDisposable
         DecodeTernary = _module.GetKernel("decode_ternary");
         DecodeGateUp = _module.GetKernel("decode_gate_up");
         AttentionDecode = _module.GetKernel("attention_decode");
+        DecodeStep = _module.GetKernel("decode_step");
         // A row of scores for the whole context, or a staged input row, lives in shared memory: let launches use all a
         // block may have.
-        foreach (var kernel in new[] { Attention, AttentionTiled, DecodeTernary, DecodeGateUp, AttentionDecode })
+        foreach (var kernel in new[] { Attention, AttentionTiled, DecodeTernary, DecodeGateUp, AttentionDecode, DecodeStep })
             kernel.SetMaxDynamicSharedMemory(compiler.Context.MaxSharedMemoryPerBlockOptIn - kernel.StaticSharedBytes);
         // The decoding kernels overlap (programmatic dependent launch) and need most of an SM's shared memory. An SM
         // changes its L1/shared split only when idle, so the kernels of a decoding step ask for the same split: all shared.
         // (The prompt path's kernels keep the driver's choice: its attention kernel reads through L1.)
-        foreach (var kernel in new[] { RmsNormQuantize, FloatMatvec, QuantizeQ8, Q8Matvec, DecodeTernary, DecodeGateUp, AttentionDecode })
+        foreach (var kernel in new[] { RmsNormQuantize, FloatMatvec, QuantizeQ8, Q8Matvec, DecodeTernary, DecodeGateUp, AttentionDecode, DecodeStep })
             kernel.SetPreferredSharedCarveout(100);
         DecodeSharedLimit = compiler.Context.MaxSharedMemoryPerBlockOptIn - Math.Max(DecodeTernary.StaticSharedBytes, DecodeGateUp.StaticSharedBytes);
+        DecodeStepSharedLimit = compiler.Context.MaxSharedMemoryPerBlockOptIn - DecodeStep.StaticSharedBytes;
     }
 
     public CudaKernel RmsNormQuantize { get; }
@@ -78,8 +82,14 @@ internal sealed class CudaInferenceKernels : IDisposable
     public CudaKernel DecodeGateUp { get; }
     public CudaKernel AttentionDecode { get; }
 
+    /// <summary>A whole decoding step in one persistent kernel (infer_step.cu).</summary>
+    public CudaKernel DecodeStep { get; }
+
     /// <summary>The dynamic shared memory decode_ternary and decode_gate_up may use.</summary>
     public int DecodeSharedLimit { get; }
+
+    /// <summary>The dynamic shared memory decode_step may use.</summary>
+    public int DecodeStepSharedLimit { get; }
 
     public void Dispose() => _module.Dispose();
 }

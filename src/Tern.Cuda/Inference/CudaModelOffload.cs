@@ -26,7 +26,8 @@ internal sealed class CudaModelOffload : IModelOffload
     private readonly DeviceBuffer<float> _cos, _sin;
     private readonly bool[] _fused = [];
 
-    public CudaModelOffload(CudaContext context, CudaInferenceKernels kernels, GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement)
+    public CudaModelOffload(CudaContext context, CudaInferenceKernels kernels, GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement,
+        bool persistentDecode = true)
     {
         Config = config;
         Context = context;
@@ -86,11 +87,16 @@ internal sealed class CudaModelOffload : IModelOffload
 
             Graphable = deviceMatrices.All(m => !m.ComputesOnHost);
             _fused = _layers.Select(CanFuse).ToArray();
+            StepPlan = persistentDecode && _layers.Length > 0 && _fused.All(f => f)
+                ? DecodeStepPlan.For(new DecodeStepDimensions(config.EmbeddingLength, config.QueryLength, config.KeyValueLength, config.FeedForwardLength, config.HeadDim),
+                    context.MultiprocessorCount, kernels.DecodeStepSharedLimit, config.ContextLength)
+                : null;
             long weightBytes = deviceMatrices.Concat(sentUp).Sum(m => m.DeviceBytes) + (_head?.DeviceBytes ?? 0);
             int onHost = deviceMatrices.Count(m => m.ComputesOnHost);
             string head = _head is null ? "on the CPU" : _head.Kind + " on the GPU";
             Summary = string.Create(CultureInfo.InvariantCulture,
                 $"CUDA {context.Name}: {Describe(FirstLayer, blocks)}, head {head}; {weightBytes / (1024.0 * 1024):F0} MiB of weights on the GPU")
+                + (StepPlan is null ? "" : "; decoding in one kernel a step")
                 + (onHost > 0 ? $"; {onHost} tensor(s) of GPU blocks on the CPU" : "")
                 + (sentUp.Count > 0 ? $"; {sentUp.Count} tensor(s) of CPU blocks on the GPU" : "");
         }
@@ -122,6 +128,9 @@ internal sealed class CudaModelOffload : IModelOffload
 
     internal IReadOnlyList<DeviceLayer> Layers => _layers;
 
+    /// <summary>How decode_step splits a decoding step, or null when the step takes five launches a block (a block not fused, shapes beyond shared memory, or switched off).</summary>
+    internal DecodeStepPlan? StepPlan { get; }
+
     public IOffloadSession CreateSession(int contextLength) => new CudaOffloadSession(this, contextLength);
 
     /// <summary>Queues the device's blocks for <paramref name="tokens"/> tokens whose hidden states are in the workspace.</summary>
@@ -145,6 +154,13 @@ internal sealed class CudaModelOffload : IModelOffload
                 RecordLayer(i, 1, keys[i], values[i], contextLength);
         }
     }
+
+    /// <summary>A session's persistent decoding step over its KV cache, or null when the model has no <see cref="StepPlan"/>.</summary>
+    internal CudaDecodeStep? CreateDecodeStep(IReadOnlyList<DeviceBuffer<float>> keys, IReadOnlyList<DeviceBuffer<float>> values) =>
+        StepPlan is { } plan ? new CudaDecodeStep(Context, Config, plan, _layers, keys, values) : null;
+
+    /// <summary>Queues a decoding step's blocks as one persistent kernel.</summary>
+    internal void RecordDecodeStep(CudaDecodeStep step) => step.Record(Workspace, _cos.Pointer, _sin.Pointer);
 
     private void RecordLayer(int i, int tokens, DeviceBuffer<float> keyCache, DeviceBuffer<float> valueCache, int contextLength)
     {

@@ -14,6 +14,7 @@ internal sealed class CudaOffloadSession : IOffloadSession
     private readonly CudaModelOffload _model;
     private readonly DeviceBuffer<float>[] _keys, _values;
     private CudaGraph? _decodeStep;
+    private CudaDecodeStep? _persistentStep;
 
     public CudaOffloadSession(CudaModelOffload model, int contextLength)
     {
@@ -66,11 +67,17 @@ internal sealed class CudaOffloadSession : IOffloadSession
         ws.Context.MakeCurrent();
         hidden[..(tokens * dim)].CopyTo(ws.StagedHidden.Span);
         ws.StagedStep.Span[0] = position;
+        ws.StagedStep.Span[1] = 0;
 
         bool head = _model.ComputesHead && firstLogits < tokens;
         if (tokens == 1 && _model.Graphable)
         {
-            _decodeStep ??= CudaGraph.Capture(ws.Stream, _ => RecordStep());
+            if (_decodeStep is null)
+            {
+                _persistentStep = _model.CreateDecodeStep(_keys, _values);
+                _decodeStep = CudaGraph.Capture(ws.Stream, _ => RecordStep());
+            }
+
             _decodeStep.Launch(ws.Stream);
             ws.Stream.Synchronize();
             if (!_model.ComputesHead)
@@ -121,7 +128,10 @@ internal sealed class CudaOffloadSession : IOffloadSession
     {
         var ws = _model.Workspace;
         RecordInput(1);
-        _model.RecordDecodeBlocks(_keys, _values, ContextLength);
+        if (_persistentStep is not null)
+            _model.RecordDecodeStep(_persistentStep);
+        else
+            _model.RecordDecodeBlocks(_keys, _values, ContextLength);
         if (_model.ComputesHead)
         {
             _model.RecordHead(0, 1);
@@ -137,13 +147,15 @@ internal sealed class CudaOffloadSession : IOffloadSession
     {
         var ws = _model.Workspace;
         ws.StagedHidden.CopyToDevice(ws.Hidden.Pointer, 0, tokens * _model.Config.EmbeddingLength, ws.Stream);
-        ws.StagedStep.CopyToDevice(ws.Step.Pointer, 0, 1, ws.Stream);
+        ws.StagedStep.CopyToDevice(ws.Step.Pointer, 0, 2, ws.Stream);
     }
 
     public void Dispose()
     {
         _decodeStep?.Dispose();
         _decodeStep = null;
+        _persistentStep?.Dispose();
+        _persistentStep = null;
         foreach (var buffer in _keys)
             buffer?.Dispose();
         foreach (var buffer in _values)

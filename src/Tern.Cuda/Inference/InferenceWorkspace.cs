@@ -39,9 +39,9 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
             Activated = _owned.Add(new DeviceBuffer<float>(context, (long)n * shape.FeedForward));
             Scratch = _owned.Add(new DeviceBuffer<float>(context, (long)n * Math.Max(shape.WidestInput, shape.WidestOutput)));
             Logits = _owned.Add(new DeviceBuffer<float>(context, (long)CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
-            Step = _owned.Add(new DeviceBuffer<int>(context, 1));
+            Step = _owned.Add(new DeviceBuffer<int>(context, 2));
             StagedHidden = _owned.Add(new PinnedBuffer<float>(context, n * shape.Embedding));
-            StagedStep = _owned.Add(new PinnedBuffer<int>(context, 1));
+            StagedStep = _owned.Add(new PinnedBuffer<int>(context, 2));
             StagedLogits = _owned.Add(new PinnedBuffer<float>(context, CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
             StagedRows = _owned.Add(new PinnedBuffer<float>(context, n * Math.Max(shape.WidestInput, shape.WidestOutput)));
             if (shape.LargestTernary > 0)
@@ -80,6 +80,7 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
     /// <summary>Products the device computes for host blocks (<see cref="DeviceComputedMatrix"/>).</summary>
     public DeviceBuffer<float> Scratch { get; } = null!;
     public DeviceBuffer<float> Logits { get; } = null!;
+    /// <summary>The position of a call's first token, then the counter of decode_step's grid barrier (zero at each step).</summary>
     public DeviceBuffer<int> Step { get; } = null!;
     public PinnedBuffer<float> StagedHidden { get; } = null!;
     public PinnedBuffer<int> StagedStep { get; } = null!;

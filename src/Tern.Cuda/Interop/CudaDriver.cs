@@ -201,10 +201,23 @@ internal static unsafe partial class CudaDriver
     /// stream still runs, and waits for it where it executes griddepcontrol.wait (programmatic dependent launch).
     /// </summary>
     public static void LaunchKernelOverlapped(
-        nint function, Dim3 grid, Dim3 block, int sharedBytes, nint stream, void** arguments)
+        nint function, Dim3 grid, Dim3 block, int sharedBytes, nint stream, void** arguments) =>
+        LaunchKernelWith(LaunchAttributeProgrammaticStreamSerialization, function, grid, block, sharedBytes, stream, arguments);
+
+    /// <summary>
+    /// cuLaunchKernelEx as a cooperative launch: every block of the grid is resident at once (or the launch fails), so
+    /// that the blocks may wait for each other.
+    /// </summary>
+    public static void LaunchKernelCooperative(
+        nint function, Dim3 grid, Dim3 block, int sharedBytes, nint stream, void** arguments) =>
+        LaunchKernelWith(LaunchAttributeCooperative, function, grid, block, sharedBytes, stream, arguments);
+
+    /// <summary>cuLaunchKernelEx with one launch attribute switched on.</summary>
+    private static void LaunchKernelWith(
+        int attributeId, nint function, Dim3 grid, Dim3 block, int sharedBytes, nint stream, void** arguments)
     {
         LaunchAttribute attribute = default;
-        attribute.Id = LaunchAttributeProgrammaticStreamSerialization;
+        attribute.Id = attributeId;
         attribute.Value0 = 1;
         LaunchConfig config = new()
         {
@@ -215,9 +228,10 @@ internal static unsafe partial class CudaDriver
             Attributes = &attribute,
             AttributeCount = 1,
         };
-        Check(cuLaunchKernelEx(&config, function, arguments, null), "cuLaunchKernelEx");
+        Check(cuLaunchKernelEx(&config, function, arguments, null), attributeId == LaunchAttributeCooperative ? "cuLaunchKernelEx (cooperative)" : "cuLaunchKernelEx");
     }
 
+    private const int LaunchAttributeCooperative = 2;
     private const int LaunchAttributeProgrammaticStreamSerialization = 6;
 
     /// <summary>CUlaunchConfig.</summary>

@@ -23,6 +23,8 @@ __device__ __forceinline__ void warp_order_dots(const float* x, const float* con
 #pragma unroll
     for (int r = 0; r < R; r++)
         v[r] = 0.0f;
+    // Unrolled, so that the loads of several columns of every row are in flight together (the keys come from L2).
+#pragma unroll 4
     for (int i = threadIdx.x % WARP; i < n; i += WARP)
     {
         float xi = x[i];

@@ -84,13 +84,29 @@ __device__ __forceinline__ void stage_norm_weights(const float* __restrict__ wei
     }
 }
 
-// After the wait: the input (written by the previous kernel, so read through L2) into xs, float4 at a time.
+#define STAGE_BATCH 8
+
+// After the wait: the input (written by the previous kernel, so read through L2) into xs, float4 at a time. A thread
+// loads up to STAGE_BATCH float4 before it stores any: the compiler cannot tell the shared stores from the global
+// loads, so loads and stores interleaved would wait for L2 one load at a time.
 __device__ __forceinline__ void stage_input(const float* x, int width, DecodeInput in)
 {
     const float4* x4 = reinterpret_cast<const float4*>(x);
     float4* xs4 = reinterpret_cast<float4*>(in.xs);
-    for (int i = threadIdx.x; i < width / 4; i += 256)
-        xs4[i] = __ldcg(x4 + i);
+    int quads = width / 4;
+    for (int i0 = threadIdx.x; i0 < quads; i0 += 256 * STAGE_BATCH)
+    {
+        float4 v[STAGE_BATCH];
+#pragma unroll
+        for (int k = 0; k < STAGE_BATCH; k++)
+            v[k] = i0 + 256 * k < quads ? __ldcg(x4 + i0 + 256 * k) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+        for (int k = 0; k < STAGE_BATCH; k++)
+        {
+            if (i0 + 256 * k < quads)
+                xs4[i0 + 256 * k] = v[k];
+        }
+    }
 }
 
 // normalize_quantize's arithmetic on the staged input (the residual stream stays as it is): y = w ⊙ x / rms(x)
@@ -183,20 +199,17 @@ __device__ __forceinline__ void staged_rows_dot(const uint4* staged, int stride,
     }
 }
 
-// y = (W·q)·(γ/s) for the segments' rows [blockIdx.x·rows_per_block, +rows_per_block), set or added (accumulate:
-// the residual stream). Dynamic shared memory: 16·rows_per_block·groups + 576·groups bytes.
-extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x, const float* __restrict__ weight,
-    int width, float epsilon, int groups, TernarySegments segments, int rows_per_block, int accumulate)
+// The rows of all the segments together.
+__device__ __forceinline__ int segments_rows(const TernarySegments& segments)
 {
-    extern __shared__ uint4 staged[];
-    __shared__ float reduce[32];
-    int first = (int)blockIdx.x * rows_per_block;
     int last = segments.count - 1;
-    int total = (last == 0 ? segments.first_row[0] + segments.rows[0] : last == 1 ? segments.first_row[1] + segments.rows[1]
-        : segments.first_row[2] + segments.rows[2]);
-    int n = min(rows_per_block, total - first);
-    DecodeInput in = decode_input(staged + rows_per_block * groups, groups);
-    stage_norm_weights(weight, width, groups, in);
+    return last == 0 ? segments.first_row[0] + segments.rows[0] : last == 1 ? segments.first_row[1] + segments.rows[1]
+        : segments.first_row[2] + segments.rows[2];
+}
+
+// Starts copying the codes of the segments' rows [first, first + n) into `staged` (row by row, groups uint4 a row).
+__device__ __forceinline__ void stage_segments(const TernarySegments& segments, int first, int n, int groups, uint4* staged)
+{
 #pragma unroll
     for (int k = 0; k < 3; k++)
     {
@@ -207,11 +220,26 @@ extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x,
                 stage_async(segments.codes[k] + (long long)(lo - segments.first_row[k]) * groups, (hi - lo) * groups, staged + (lo - first) * groups);
         }
     }
-    copy_async_commit();
-    wait_for_previous_kernel();
-    let_next_kernel_start();
+}
 
-    // Lane r of a warp writes the warp's row r (below); the value it adds to is loaded now, off the critical path.
+// The total of row r of a warp's rows is in acc[r] of every lane; lane r takes it.
+__device__ __forceinline__ int lane_row_total(const int (&acc)[DECODE_ROWS_PER_WARP])
+{
+    int lane = threadIdx.x % WARP, mine = 0;
+#pragma unroll
+    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
+        mine = lane == r ? acc[r] : mine;
+    return mine;
+}
+
+// After the wait for the kernel (or phase) that wrote x: y = (W·q)·(γ/s) for the segments' rows [first, first + n),
+// whose codes are staged (or on their way, the most recent copies but `pending` groups), set or added (accumulate:
+// the residual stream). Lane r of warp w writes row first + w + 8r.
+template <int pending>
+__device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int width, float epsilon, int groups,
+    const TernarySegments& segments, int first, int n, bool accumulate, const uint4* staged, DecodeInput in, float* reduce)
+{
+    // The value a lane adds to is loaded first, off the critical path.
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
     int local = warp + lane * DECODE_WARPS;
     bool writes = lane < DECODE_ROWS_PER_WARP && local < n;
@@ -222,22 +250,65 @@ extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x,
     float prior = writes && accumulate ? __ldcg(out + index) : 0.0f;
 
     stage_input(x, width, in);
-    float s = quantize_input(weight != nullptr, width, epsilon, groups, in, reduce);
-    copy_async_wait<0>();
+    float s = quantize_input(weighted, width, epsilon, groups, in, reduce);
+    copy_async_wait<pending>();
     __syncthreads();
 
     int acc[1][DECODE_ROWS_PER_WARP];
     staged_rows_dot<1>(staged, 0, n, groups, in.q, acc);
-    int mine = 0;
-#pragma unroll
-    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
-        mine = lane == r ? acc[0][r] : mine;
+    int mine = lane_row_total(acc[0]);
     if (writes)
     {
         float gamma = k == 0 ? segments.gamma[0] : k == 1 ? segments.gamma[1] : segments.gamma[2];
         float factor = gamma / s;
         float value = (float)mine * factor;
         out[index] = accumulate ? prior + value : value;
+    }
+}
+
+// y = (W·q)·(γ/s) for the segments' rows [blockIdx.x·rows_per_block, +rows_per_block), set or added (accumulate:
+// the residual stream). Dynamic shared memory: 16·rows_per_block·groups + 576·groups bytes.
+extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x, const float* __restrict__ weight,
+    int width, float epsilon, int groups, TernarySegments segments, int rows_per_block, int accumulate)
+{
+    extern __shared__ uint4 staged[];
+    __shared__ float reduce[32];
+    int first = (int)blockIdx.x * rows_per_block;
+    int n = min(rows_per_block, segments_rows(segments) - first);
+    DecodeInput in = decode_input(staged + rows_per_block * groups, groups);
+    stage_norm_weights(weight, width, groups, in);
+    stage_segments(segments, first, n, groups, staged);
+    copy_async_commit();
+    wait_for_previous_kernel();
+    let_next_kernel_start();
+    ternary_rows<0>(x, weight != nullptr, width, epsilon, groups, segments, first, n, accumulate != 0, staged, in, reduce);
+}
+
+// After the wait for the kernel (or phase) that wrote x: h = act(gate·x) ⊙ (up·x) for the FFN's rows
+// [first, first + n) (act: ReLU² or SiLU), whose codes of both matrices are staged `stride` uint4 apart (or on their
+// way, the most recent copies but `pending` groups).
+template <int pending>
+__device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int width, float epsilon, int groups,
+    float gate_gamma, float up_gamma, int first, int n, int stride, bool silu, float* h, const uint4* staged,
+    DecodeInput in, float* reduce)
+{
+    stage_input(x, width, in);
+    float s = quantize_input(weighted, width, epsilon, groups, in, reduce);
+    copy_async_wait<pending>();
+    __syncthreads();
+
+    int acc[2][DECODE_ROWS_PER_WARP];
+    staged_rows_dot<2>(staged, stride, n, groups, in.q, acc);
+    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    int local = warp + lane * DECODE_WARPS;
+    int gate_dot = lane_row_total(acc[0]), up_dot = lane_row_total(acc[1]);
+    if (lane < DECODE_ROWS_PER_WARP && local < n)
+    {
+        float gate_factor = gate_gamma / s, up_factor = up_gamma / s;
+        float g = (float)gate_dot * gate_factor;
+        float u = (float)up_dot * up_factor;
+        float a = silu ? g / (1.0f + portable_exp(-g)) : fmaxf(g, 0.0f) * fmaxf(g, 0.0f);
+        h[first + local] = a * u;
     }
 }
 
@@ -259,77 +330,56 @@ extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* x,
     copy_async_commit();
     wait_for_previous_kernel();
     let_next_kernel_start();
-
-    stage_input(x, width, in);
-    float s = quantize_input(weight != nullptr, width, epsilon, groups, in, reduce);
-    copy_async_wait<0>();
-    __syncthreads();
-
-    int acc[2][DECODE_ROWS_PER_WARP];
-    staged_rows_dot<2>(staged, stride, n, groups, in.q, acc);
-    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
-    int local = warp + lane * DECODE_WARPS;
-    int gate_dot = 0, up_dot = 0;
-#pragma unroll
-    for (int r = 0; r < DECODE_ROWS_PER_WARP; r++)
-    {
-        gate_dot = lane == r ? acc[0][r] : gate_dot;
-        up_dot = lane == r ? acc[1][r] : up_dot;
-    }
-    if (lane < DECODE_ROWS_PER_WARP && local < n)
-    {
-        float gate_factor = gate_gamma / s, up_factor = up_gamma / s;
-        float g = (float)gate_dot * gate_factor;
-        float u = (float)up_dot * up_factor;
-        float a = silu ? g / (1.0f + portable_exp(-g)) : fmaxf(g, 0.0f) * fmaxf(g, 0.0f);
-        h[first + local] = a * u;
-    }
+    gate_up_rows<0>(x, weight != nullptr, width, epsilon, groups, gate_gamma, up_gamma, first, n, stride, silu != 0, h,
+        staged, in, reduce);
 }
 
 #define DECODE_SCORES 8
+#define DECODE_VALUES 32
 
-// One token's attention for head blockIdx.x (blocks of 256 threads), RoPE and the cache write included: the new key
-// (k_new, this head's KV head) is rotated here, kept in shared memory for the last position and written to the cache
-// by the group's first head, as is the new value; earlier positions come from the cache. Otherwise the arithmetic of
-// `attention`. Dynamic shared memory: (3·head_dim + context) floats.
-extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* __restrict__ q, const float* __restrict__ k_new,
-    const float* __restrict__ v_new, float* __restrict__ k_cache, float* __restrict__ v_cache, const float* __restrict__ cos_table,
-    const float* __restrict__ sin_table, const int* __restrict__ step, int heads, int kv_heads, int head_dim, int neox,
-    float* __restrict__ out)
+// The cached keys and values of head h's KV head up to `position`, asked into L2 (by the group's first head only).
+__device__ __forceinline__ void prefetch_head_cache(const float* k_cache, const float* v_cache, int h, int position,
+    int heads, int kv_heads, int head_dim)
 {
-    extern __shared__ float smem[];
-    __shared__ float reduce[32];
-    int h = blockIdx.x;
     int group = heads / kv_heads, kv_head = h / group;
     int kv_len = kv_heads * head_dim;
-    let_next_kernel_start();
-    // The position (copied up before the step's first kernel) and this head's cached keys and values (written by
-    // earlier steps) do not depend on the previous kernel: the cache's lines are fetched into L2 while Q, K and V
-    // are computed.
-    int position = step[0];
-    if (h % group == 0)
+    if (h % group != 0)
+        return;
+    int lines = head_dim / 32;
+    for (int i = threadIdx.x; i < position * lines; i += blockDim.x)
     {
-        int lines = head_dim / 32;
-        for (int i = threadIdx.x; i < position * lines; i += blockDim.x)
-        {
-            long long offset = (long long)(i / lines) * kv_len + kv_head * head_dim + (i % lines) * 32;
-            prefetch_l2(k_cache + offset);
-            prefetch_l2(v_cache + offset);
-        }
+        long long offset = (long long)(i / lines) * kv_len + kv_head * head_dim + (i % lines) * 32;
+        prefetch_l2(k_cache + offset);
+        prefetch_l2(v_cache + offset);
     }
-    wait_for_previous_kernel();
+}
+
+// One token's attention for head h (blocks of 256 threads), RoPE and the cache write included: the new query and key
+// (k_new, this head's KV head; both written by the previous kernel or phase, so read through L2) are rotated in
+// shared memory, the key kept there for the last position and written to the cache by the group's first head, as is
+// the new value; earlier positions come from the cache. Otherwise the arithmetic of `attention`. smem: (3·head_dim +
+// position + 1) floats.
+__device__ __forceinline__ void attend_decode_head(int h, const float* q, const float* k_new, const float* v_new,
+    float* k_cache, float* v_cache, const float* c, const float* sn, int position, int heads, int kv_heads, int head_dim,
+    int neox, float* out, float* smem, float* reduce)
+{
+    int group = heads / kv_heads, kv_head = h / group;
+    int kv_len = kv_heads * head_dim;
     int n = position + 1;
-    int half = head_dim / 2;
     float* qs = smem;
     float* ks = smem + head_dim;
     float* vs = smem + 2 * head_dim;
     float* p = smem + 3 * head_dim;
-    const float* c = cos_table + (long long)position * half;
-    const float* sn = sin_table + (long long)position * half;
-    rotate(q + h * head_dim, qs, head_dim, head_dim, c, sn, neox);
-    rotate(k_new + kv_head * head_dim, ks, head_dim, head_dim, c, sn, neox);
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
-        vs[d] = v_new[kv_head * head_dim + d];
+    {
+        float qd = __ldcg(q + h * head_dim + d), kd = __ldcg(k_new + kv_head * head_dim + d), vd = __ldcg(v_new + kv_head * head_dim + d);
+        qs[d] = qd;
+        ks[d] = kd;
+        vs[d] = vd;
+    }
+    __syncthreads();
+    rotate(qs, qs, head_dim, head_dim, c, sn, neox);
+    rotate(ks, ks, head_dim, head_dim, c, sn, neox);
     __syncthreads();
     if (h % group == 0)
     {
@@ -365,14 +415,46 @@ extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* 
 
     softmax_in_place(p, n, reduce);
 
+    // Each dimension's sum runs over the positions in order; the cached values of DECODE_VALUES positions are loaded
+    // before they are added, so that their loads (from L2) are in flight together.
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
     {
         const float* vr = v_cache + kv_head * head_dim + d;
         float acc = 0.0f;
-#pragma unroll 8
-        for (int j = 0; j < position; j++)
-            acc += p[j] * vr[(long long)j * kv_len];
+        for (int j0 = 0; j0 < position; j0 += DECODE_VALUES)
+        {
+            float v[DECODE_VALUES];
+#pragma unroll
+            for (int k = 0; k < DECODE_VALUES; k++)
+                v[k] = j0 + k < position ? vr[(long long)(j0 + k) * kv_len] : 0.0f;
+#pragma unroll
+            for (int k = 0; k < DECODE_VALUES; k++)
+            {
+                if (j0 + k < position)
+                    acc += p[j0 + k] * v[k];
+            }
+        }
         acc += p[position] * vs[d];
         out[h * head_dim + d] = acc;
     }
+}
+
+// A block per head: attend_decode_head. The position (copied up before the step's first kernel) and the head's cached
+// keys and values (written by earlier steps) do not depend on the previous kernel: the cache's lines are fetched
+// into L2 while Q, K and V are computed. Dynamic shared memory: (3·head_dim + context) floats.
+extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* q, const float* k_new,
+    const float* v_new, float* __restrict__ k_cache, float* __restrict__ v_cache, const float* __restrict__ cos_table,
+    const float* __restrict__ sin_table, const int* __restrict__ step, int heads, int kv_heads, int head_dim, int neox,
+    float* __restrict__ out)
+{
+    extern __shared__ float smem[];
+    __shared__ float reduce[32];
+    int h = blockIdx.x;
+    let_next_kernel_start();
+    int position = step[0];
+    prefetch_head_cache(k_cache, v_cache, h, position, heads, kv_heads, head_dim);
+    wait_for_previous_kernel();
+    int half = head_dim / 2;
+    attend_decode_head(h, q, k_new, v_new, k_cache, v_cache, cos_table + (long long)position * half,
+        sin_table + (long long)position * half, position, heads, kv_heads, head_dim, neox, out, smem, reduce);
 }

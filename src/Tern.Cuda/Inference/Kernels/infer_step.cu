@@ -1,0 +1,367 @@
+// A whole decoding step's blocks in one persistent kernel: one block per SM, every block taking its share of each of
+// a layer's five phases (Q/K/V, attention, output, gate/up, down) in turn, with a grid-wide barrier between phases in
+// place of a kernel boundary (a dependent launch costs about 2.5 µs on the H100: 150 of them were two thirds of a
+// step). Each phase's arithmetic is the fused decoding kernels' (ternary_rows, gate_up_rows, attend_decode_head), so
+// the tokens and logits are theirs bit for bit.
+//
+// The block's codes for a phase are copied into shared memory (cp.async) one phase ahead, into two regions that the
+// matrix phases take in turn: A holds Q/K/V, then gate/up; B holds output, then down. Each region's codes are followed
+// by the norm's weights its phase normalizes with. The input region (the staged, quantized input of a matrix phase)
+// holds the scores during attention. So while a block multiplies, the codes of its next phase are on their way.
+//
+// Everything a phase reads that another block wrote in this launch is read through L2 (__ldcg, cp.async.cg): L1 is
+// not coherent between SMs.
+
+// A layer's pointers in the step's table (CudaDecodeStep's layout): the codes of Q, K, V, output, gate, up and down;
+// the weights of the attention norm, its sub-norm, the FFN norm and its sub-norm (null: none); the KV cache; then the
+// seven matrices' scales.
+struct StepLayer
+{
+    const uint4* codes[7];
+    const float* norms[4];
+    float* cache[2];
+    float gamma[8];
+};
+
+// The shapes of a step (CudaDecodeStep's layout): rows per block of each matrix phase, and the byte sizes of the
+// shared regions A and B.
+struct StepShape
+{
+    int dim, q_len, kv_len, ffn, heads, kv_heads, head_dim, neox, silu;
+    int dim_groups, q_groups, ffn_groups;
+    int qkv_rows, o_rows, ffn_rows, down_rows;
+    int a_bytes, b_bytes;
+    float epsilon;
+};
+
+#define STEP_Q 0
+#define STEP_K 1
+#define STEP_V 2
+#define STEP_O 3
+#define STEP_GATE 4
+#define STEP_UP 5
+#define STEP_DOWN 6
+
+// Waits until every block of the grid has arrived here for the `generation`th time in this launch (counter starts
+// at zero). Writes before it are visible to reads after it through L2: the block's barrier orders its threads'
+// writes before thread 0's release, which the other blocks' acquire reads (no separate fence: it measured 0.2 µs
+// a barrier slower).
+__device__ __forceinline__ void grid_barrier(unsigned int* counter, unsigned int generation)
+{
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        asm volatile("red.release.gpu.global.add.u32 [%0], 1;" ::"l"(counter) : "memory");
+        unsigned int target = generation * gridDim.x, seen;
+        do
+        {
+            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(seen) : "l"(counter) : "memory");
+#ifdef STEP_SPIN_SLEEP
+            if (seen < target)
+                __nanosleep(STEP_SPIN_SLEEP);
+#endif
+        } while (seen < target);
+    }
+    __syncthreads();
+}
+
+// Q, K and V of a layer as decode_ternary's segments, writing to q, k and v.
+__device__ __forceinline__ TernarySegments qkv_segments(const StepLayer& layer, const StepShape& shape, float* q, float* k, float* v)
+{
+    TernarySegments s;
+    s.count = 3;
+    s.codes[0] = layer.codes[STEP_Q];
+    s.codes[1] = layer.codes[STEP_K];
+    s.codes[2] = layer.codes[STEP_V];
+    s.out[0] = q;
+    s.out[1] = k;
+    s.out[2] = v;
+    s.gamma[0] = layer.gamma[STEP_Q];
+    s.gamma[1] = layer.gamma[STEP_K];
+    s.gamma[2] = layer.gamma[STEP_V];
+    s.rows[0] = shape.q_len;
+    s.rows[1] = shape.kv_len;
+    s.rows[2] = shape.kv_len;
+    s.first_row[0] = 0;
+    s.first_row[1] = shape.q_len;
+    s.first_row[2] = shape.q_len + shape.kv_len;
+    return s;
+}
+
+// One matrix (output or down) as a single segment, added to the residual stream.
+__device__ __forceinline__ TernarySegments residual_segment(const uint4* codes, float gamma, int rows, float* hidden)
+{
+    TernarySegments s;
+    s.count = 1;
+    s.codes[0] = codes;
+    s.out[0] = hidden;
+    s.gamma[0] = gamma;
+    s.rows[0] = rows;
+    s.first_row[0] = 0;
+    return s;
+}
+
+// The block's rows [first, first + n) of a phase with `rows` rows, `per_block` a block.
+__device__ __forceinline__ int block_rows(int rows, int per_block, int& first)
+{
+    first = (int)blockIdx.x * per_block;
+    return max(0, min(per_block, rows - first));
+}
+
+// The bulk copy engine (cp.async.bulk, sm_90) fills a region: thread 0 tells the region's mbarrier how many bytes
+// to expect and starts one copy per contiguous run (a matrix's rows, a norm's weights), so no thread stalls issuing
+// thousands of 16-byte copies; the block's threads wait on the mbarrier's phase before they read the region.
+__device__ __forceinline__ unsigned int shared_address(const void* p)
+{
+    return (unsigned int)__cvta_generic_to_shared(p);
+}
+
+__device__ __forceinline__ void bulk_copy(void* shared, const void* global, unsigned int bytes, unsigned long long* fill)
+{
+    if (bytes > 0)
+    {
+        asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+            ::"r"(shared_address(shared)), "l"(global), "r"(bytes), "r"(shared_address(fill)) : "memory");
+    }
+}
+
+// Thread 0: the region's readers are done (a barrier precedes this), so the copy engine may overwrite it; `bytes`
+// will arrive, and this thread's arrival completes the fill's phase once they have.
+__device__ __forceinline__ void begin_fill(unsigned long long* fill, unsigned int bytes)
+{
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(shared_address(fill)), "r"(bytes) : "memory");
+}
+
+// Every thread: waits for the region's fill number `parity` (mod 2) to complete, then flips the parity.
+__device__ __forceinline__ void wait_fill(unsigned long long* fill, unsigned int& parity)
+{
+    unsigned int done = 0;
+    while (!done)
+    {
+        asm volatile("{\n\t.reg .pred p;\n\tmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+            : "=r"(done) : "r"(shared_address(fill)), "r"(parity) : "memory");
+    }
+    parity ^= 1;
+}
+
+// A norm's weights (width floats, a multiple of 4), if the phase has a norm.
+__device__ __forceinline__ unsigned int norm_bytes(const float* weight, int width)
+{
+    return weight ? (unsigned int)width * 4 : 0;
+}
+
+// Region A (thread 0): the block's Q/K/V codes and the attention norm's weights.
+__device__ __forceinline__ void fill_qkv(const StepLayer& layer, const StepShape& shape, uint4* a, unsigned long long* fill)
+{
+    int first;
+    int n = block_rows(shape.q_len + 2 * shape.kv_len, shape.qkv_rows, first);
+    TernarySegments segments = qkv_segments(layer, shape, nullptr, nullptr, nullptr);
+    float* tail = reinterpret_cast<float*>(a + shape.qkv_rows * shape.dim_groups);
+    begin_fill(fill, (unsigned int)n * shape.dim_groups * 16 + norm_bytes(layer.norms[0], shape.dim));
+    for (int k = 0; k < 3; k++)
+    {
+        int lo = max(first, segments.first_row[k]), hi = min(first + n, segments.first_row[k] + segments.rows[k]);
+        if (lo < hi)
+            bulk_copy(a + (lo - first) * shape.dim_groups, segments.codes[k] + (long long)(lo - segments.first_row[k]) * shape.dim_groups,
+                (unsigned int)(hi - lo) * shape.dim_groups * 16, fill);
+    }
+    bulk_copy(tail, layer.norms[0], norm_bytes(layer.norms[0], shape.dim), fill);
+}
+
+// Region B (thread 0): the block's output codes and the attention sub-norm's weights.
+__device__ __forceinline__ void fill_output(const StepLayer& layer, const StepShape& shape, uint4* b, unsigned long long* fill)
+{
+    int first;
+    int n = block_rows(shape.dim, shape.o_rows, first);
+    unsigned int codes = (unsigned int)n * shape.q_groups * 16;
+    begin_fill(fill, codes + norm_bytes(layer.norms[1], shape.q_len));
+    bulk_copy(b, layer.codes[STEP_O] + (long long)first * shape.q_groups, codes, fill);
+    bulk_copy(b + shape.o_rows * shape.q_groups, layer.norms[1], norm_bytes(layer.norms[1], shape.q_len), fill);
+}
+
+// Region A (thread 0): the block's gate and up codes and the FFN norm's weights.
+__device__ __forceinline__ void fill_gate_up(const StepLayer& layer, const StepShape& shape, uint4* a, unsigned long long* fill)
+{
+    int first;
+    int n = block_rows(shape.ffn, shape.ffn_rows, first);
+    int stride = shape.ffn_rows * shape.dim_groups;
+    unsigned int codes = (unsigned int)n * shape.dim_groups * 16;
+    begin_fill(fill, 2 * codes + norm_bytes(layer.norms[2], shape.dim));
+    bulk_copy(a, layer.codes[STEP_GATE] + (long long)first * shape.dim_groups, codes, fill);
+    bulk_copy(a + stride, layer.codes[STEP_UP] + (long long)first * shape.dim_groups, codes, fill);
+    bulk_copy(a + 2 * stride, layer.norms[2], norm_bytes(layer.norms[2], shape.dim), fill);
+}
+
+// Region B (thread 0): the block's down codes and the FFN sub-norm's weights.
+__device__ __forceinline__ void fill_down(const StepLayer& layer, const StepShape& shape, uint4* b, unsigned long long* fill)
+{
+    int first;
+    int n = block_rows(shape.dim, shape.down_rows, first);
+    unsigned int codes = (unsigned int)n * shape.ffn_groups * 16;
+    begin_fill(fill, codes + norm_bytes(layer.norms[3], shape.ffn));
+    bulk_copy(b, layer.codes[STEP_DOWN] + (long long)first * shape.ffn_groups, codes, fill);
+    bulk_copy(b + shape.down_rows * shape.ffn_groups, layer.norms[3], norm_bytes(layer.norms[3], shape.ffn), fill);
+}
+
+#ifdef STEP_TIMING
+// Experiment hook (TERN_CUDA_DEFINES=STEP_TIMING): the first and last blocks' thread 0 add each phase's SM cycles
+// (work, then barrier) over the layers of the step at position 64, and print them per layer.
+#define STEP_MARK(slot)                     \
+    if (timing)                             \
+    {                                       \
+        long long now = clock64();          \
+        spent[slot] += now - last;          \
+        last = now;                         \
+    }
+#else
+#define STEP_MARK(slot)
+#endif
+
+// Every layer of a decoding step (one token, hidden state in `hidden`, position step[0]); step[1] is the barrier's
+// counter, zero at the launch. Launched cooperatively with one block of 256 threads per SM. Dynamic shared memory:
+// a_bytes + b_bytes + max(576·max(groups), 4·(3·head_dim + context)).
+extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer* __restrict__ layers, int layer_count,
+    StepShape shape, float* hidden, float* queries, float* keys, float* values, float* attended, float* activated,
+    const float* __restrict__ cos_table, const float* __restrict__ sin_table, int* step)
+{
+    extern __shared__ uint4 staged[];
+    __shared__ float reduce[32];
+    __shared__ unsigned long long fills[2];
+    unsigned int parity_a = 0, parity_b = 0;
+    uint4* a = staged;
+    uint4* b = staged + shape.a_bytes / 16;
+    uint4* input = b + shape.b_bytes / 16;
+    unsigned int* counter = reinterpret_cast<unsigned int*>(step + 1);
+    unsigned int generation = 0;
+    int position = step[0];
+    // This position's RoPE angles, read once for every layer's rotations.
+    __shared__ float rope_cos[ATTENTION_MAX_DIMS * 128], rope_sin[ATTENTION_MAX_DIMS * 128];
+    int half = shape.head_dim / 2;
+    for (int j = threadIdx.x; j < half; j += blockDim.x)
+    {
+        float cj = cos_table[(long long)position * half + j], sj = sin_table[(long long)position * half + j];
+        rope_cos[j] = cj;
+        rope_sin[j] = sj;
+    }
+    const float* c = rope_cos;
+    const float* sn = rope_sin;
+
+#ifdef STEP_TIMING
+    bool timing = threadIdx.x == 0 && (blockIdx.x == 0 || blockIdx.x == gridDim.x - 1) && position == 64;
+    long long spent[20] = {};
+    long long start = clock64(), last = start;
+    unsigned long long start_ns;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start_ns));
+#endif
+    if (threadIdx.x == 0)
+    {
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(shared_address(&fills[0])) : "memory");
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(shared_address(&fills[1])) : "memory");
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        fill_qkv(layers[0], shape, a, &fills[0]);
+        fill_output(layers[0], shape, b, &fills[1]);
+    }
+    __syncthreads();
+    for (int l = 0; l < layer_count; l++)
+    {
+        const StepLayer& layer = layers[l];
+        int first, n;
+
+        // Q, K, V (region A; B's output codes stay on their way).
+        DecodeInput in = decode_input(input, shape.dim_groups);
+        in.ws = reinterpret_cast<float*>(a + shape.qkv_rows * shape.dim_groups);
+        n = block_rows(shape.q_len + 2 * shape.kv_len, shape.qkv_rows, first);
+        wait_fill(&fills[0], parity_a);
+        STEP_MARK(0);
+        ternary_rows<0>(hidden, layer.norms[0] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
+            qkv_segments(layer, shape, queries, keys, values), first, n, false, a, in, reduce);
+        __syncthreads();
+        STEP_MARK(1);
+        if (threadIdx.x == 0)
+            fill_gate_up(layer, shape, a, &fills[0]);
+        for (int h = blockIdx.x; h < shape.heads; h += gridDim.x)
+            prefetch_head_cache(layer.cache[0], layer.cache[1], h, position, shape.heads, shape.kv_heads, shape.head_dim);
+        STEP_MARK(2);
+        grid_barrier(counter, ++generation);
+        STEP_MARK(3);
+
+#ifndef STEP_SKIP_ATTENTION
+        for (int h = blockIdx.x; h < shape.heads; h += gridDim.x)
+        {
+            attend_decode_head(h, queries, keys, values, layer.cache[0], layer.cache[1], c, sn, position, shape.heads,
+                shape.kv_heads, shape.head_dim, shape.neox, attended, reinterpret_cast<float*>(input), reduce);
+            __syncthreads();
+        }
+#endif
+        STEP_MARK(5);
+        grid_barrier(counter, ++generation);
+        STEP_MARK(7);
+
+        // Output (region B), added to the residual stream.
+        in = decode_input(input, shape.q_groups);
+        in.ws = reinterpret_cast<float*>(b + shape.o_rows * shape.q_groups);
+        n = block_rows(shape.dim, shape.o_rows, first);
+        wait_fill(&fills[1], parity_b);
+        STEP_MARK(8);
+        ternary_rows<0>(attended, layer.norms[1] != nullptr, shape.q_len, shape.epsilon, shape.q_groups,
+            residual_segment(layer.codes[STEP_O], layer.gamma[STEP_O], shape.dim, hidden), first, n, true, b, in, reduce);
+        __syncthreads();
+        STEP_MARK(9);
+        if (threadIdx.x == 0)
+            fill_down(layer, shape, b, &fills[1]);
+        STEP_MARK(10);
+        grid_barrier(counter, ++generation);
+        STEP_MARK(11);
+
+        // Gate and up (region A).
+        in = decode_input(input, shape.dim_groups);
+        int stride = shape.ffn_rows * shape.dim_groups;
+        in.ws = reinterpret_cast<float*>(a + 2 * stride);
+        n = block_rows(shape.ffn, shape.ffn_rows, first);
+        wait_fill(&fills[0], parity_a);
+        STEP_MARK(12);
+        gate_up_rows<0>(hidden, layer.norms[2] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
+            layer.gamma[STEP_GATE], layer.gamma[STEP_UP], first, n, stride, shape.silu != 0, activated, a, in, reduce);
+        __syncthreads();
+        STEP_MARK(13);
+        if (threadIdx.x == 0 && l + 1 < layer_count)
+            fill_qkv(layers[l + 1], shape, a, &fills[0]);
+        STEP_MARK(14);
+        grid_barrier(counter, ++generation);
+        STEP_MARK(15);
+
+        // Down (region B), added to the residual stream.
+        in = decode_input(input, shape.ffn_groups);
+        in.ws = reinterpret_cast<float*>(b + shape.down_rows * shape.ffn_groups);
+        n = block_rows(shape.dim, shape.down_rows, first);
+        wait_fill(&fills[1], parity_b);
+        STEP_MARK(16);
+        ternary_rows<0>(activated, layer.norms[3] != nullptr, shape.ffn, shape.epsilon, shape.ffn_groups,
+            residual_segment(layer.codes[STEP_DOWN], layer.gamma[STEP_DOWN], shape.dim, hidden), first, n, true, b, in, reduce);
+        STEP_MARK(17);
+        if (l + 1 < layer_count)
+        {
+            __syncthreads();
+            if (threadIdx.x == 0)
+                fill_output(layers[l + 1], shape, b, &fills[1]);
+            STEP_MARK(18);
+            grid_barrier(counter, ++generation);
+            STEP_MARK(19);
+        }
+    }
+#ifdef STEP_TIMING
+    if (timing)
+    {
+        unsigned long long end_ns;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(end_ns));
+        double per = 1.0 / layer_count;
+        printf("decode_step block %d: %lld cycles, %llu ns; per layer (cycles: wait, work, fill, barrier): qkv %.0f %.0f %.0f %.0f | "
+            "attention %.0f %.0f | output %.0f %.0f %.0f %.0f | gate/up %.0f %.0f %.0f %.0f | down %.0f %.0f %.0f %.0f\n",
+            blockIdx.x, clock64() - start, end_ns - start_ns, spent[0] * per, spent[1] * per, spent[2] * per, spent[3] * per,
+            spent[5] * per, spent[7] * per, spent[8] * per, spent[9] * per, spent[10] * per, spent[11] * per,
+            spent[12] * per, spent[13] * per, spent[14] * per, spent[15] * per, spent[16] * per, spent[17] * per,
+            spent[18] * per, spent[19] * per);
+    }
+#endif
+}
