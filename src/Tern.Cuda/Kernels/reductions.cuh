@@ -26,15 +26,20 @@ __device__ __forceinline__ float warp_max(float v)
     return v;
 }
 
-// The sum over the block, the same in every thread. `shared` holds 32 floats; the first
-// barrier lets a previous call's readers finish before it is overwritten.
-__device__ __forceinline__ float block_sum(float v, float* shared)
+// Puts each warp's value (the same in all its lanes) at shared[warp], for every thread to read. The first barrier
+// lets a previous call's readers finish before `shared` is overwritten.
+__device__ __forceinline__ void share_warp_values(float v, float* shared)
 {
-    v = warp_sum(v);
     __syncthreads();
     if (threadIdx.x % WARP == 0)
         shared[threadIdx.x / WARP] = v;
     __syncthreads();
+}
+
+// The sum over the block, the same in every thread. `shared` holds 32 floats.
+__device__ __forceinline__ float block_sum(float v, float* shared)
+{
+    share_warp_values(warp_sum(v), shared);
     float total = 0.0f;
     for (int w = 0; w < (int)(blockDim.x / WARP); w++)
         total += shared[w];
@@ -43,11 +48,7 @@ __device__ __forceinline__ float block_sum(float v, float* shared)
 
 __device__ __forceinline__ float block_max(float v, float* shared)
 {
-    v = warp_max(v);
-    __syncthreads();
-    if (threadIdx.x % WARP == 0)
-        shared[threadIdx.x / WARP] = v;
-    __syncthreads();
+    share_warp_values(warp_max(v), shared);
     float largest = shared[0];
     for (int w = 1; w < (int)(blockDim.x / WARP); w++)
         largest = fmaxf(largest, shared[w]);

@@ -39,15 +39,10 @@ __device__ __forceinline__ void warp_order_dots(const float* x, const float* con
 
 // The total of every thread's partial v in Tern.Kernels.BlockOrderSum's order, for blocks of exactly 256 threads,
 // when thread j has added elements j, j + 256, … in turn: each warp's butterfly, then ((w0 + w1) + (w2 + w3)) +
-// ((w4 + w5) + (w6 + w7)). Every thread gets the total. `shared` holds 8 floats; the first barrier lets a previous
-// call's readers finish.
+// ((w4 + w5) + (w6 + w7)). Every thread gets the total. `shared` holds 8 floats.
 __device__ __forceinline__ float block_order_total(float v, float* shared)
 {
-    v = warp_sum(v);
-    __syncthreads();
-    if (threadIdx.x % WARP == 0)
-        shared[threadIdx.x / WARP] = v;
-    __syncthreads();
+    share_warp_values(warp_sum(v), shared);
     return ((shared[0] + shared[1]) + (shared[2] + shared[3])) + ((shared[4] + shared[5]) + (shared[6] + shared[7]));
 }
 

@@ -237,9 +237,8 @@ __device__ __forceinline__ int lane_row_total(const int (&acc)[DECODE_ROWS_PER_W
 }
 
 // After the wait for the kernel (or phase) that wrote x: y = (W·q)·(γ/s) for the segments' rows [first, first + n),
-// whose codes are staged (or on their way, the most recent copies but `pending` groups), set or added (accumulate:
-// the residual stream). Lane r of warp w writes row first + w + 8r.
-template <int pending>
+// whose codes are staged (or on their way as this thread's cp.async copies), set or added (accumulate: the residual
+// stream). Lane r of warp w writes row first + w + 8r.
 __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int width, float epsilon, int groups,
     const TernarySegments& segments, int first, int n, bool accumulate, const uint4* staged, DecodeInput in, float* reduce)
 {
@@ -255,7 +254,7 @@ __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int 
 
     stage_input(x, width, in);
     float s = quantize_input(weighted, width, epsilon, groups, in, reduce);
-    copy_async_wait<pending>();
+    copy_async_wait<0>();
     __syncthreads();
 
     int acc[1][DECODE_ROWS_PER_WARP];
@@ -285,20 +284,19 @@ extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x,
     copy_async_commit();
     wait_for_previous_kernel();
     let_next_kernel_start();
-    ternary_rows<0>(x, weight != nullptr, width, epsilon, groups, segments, first, n, accumulate != 0, staged, in, reduce);
+    ternary_rows(x, weight != nullptr, width, epsilon, groups, segments, first, n, accumulate != 0, staged, in, reduce);
 }
 
 // After the wait for the kernel (or phase) that wrote x: h = act(gate·x) ⊙ (up·x) for the FFN's rows
 // [first, first + n) (act: ReLU² or SiLU), whose codes of both matrices are staged `stride` uint4 apart (or on their
-// way, the most recent copies but `pending` groups).
-template <int pending>
+// way as this thread's cp.async copies).
 __device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int width, float epsilon, int groups,
     float gate_gamma, float up_gamma, int first, int n, int stride, bool silu, float* h, const uint4* staged,
     DecodeInput in, float* reduce)
 {
     stage_input(x, width, in);
     float s = quantize_input(weighted, width, epsilon, groups, in, reduce);
-    copy_async_wait<pending>();
+    copy_async_wait<0>();
     __syncthreads();
 
     int acc[2][DECODE_ROWS_PER_WARP];
@@ -334,7 +332,7 @@ extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* x,
     copy_async_commit();
     wait_for_previous_kernel();
     let_next_kernel_start();
-    gate_up_rows<0>(x, weight != nullptr, width, epsilon, groups, gate_gamma, up_gamma, first, n, stride, silu != 0, h,
+    gate_up_rows(x, weight != nullptr, width, epsilon, groups, gate_gamma, up_gamma, first, n, stride, silu != 0, h,
         staged, in, reduce);
 }
 

@@ -204,6 +204,19 @@ __device__ __forceinline__ void fill_down(const StepLayer& layer, const StepShap
     bulk_copy(b + shape.down_rows * shape.ffn_groups, layer.norms[3], norm_bytes(layer.norms[3], shape.ffn), fill);
 }
 
+// A matrix phase whose rows add to the residual stream (output, down), once its region's codes and norm weights have
+// arrived: x (width columns, `groups` groups) normalized, quantized and multiplied, rows_per_block rows a block.
+__device__ __forceinline__ void residual_phase(const float* x, const float* norm, int width, int groups, const uint4* codes,
+    float gamma, int rows_per_block, const StepShape& shape, float* hidden, const uint4* region, uint4* input, float* reduce)
+{
+    DecodeInput in = decode_input(input, groups);
+    in.ws = reinterpret_cast<float*>(const_cast<uint4*>(region + rows_per_block * groups));
+    int first;
+    int n = block_rows(shape.dim, rows_per_block, first);
+    ternary_rows(x, norm != nullptr, width, shape.epsilon, groups, residual_segment(codes, gamma, shape.dim, hidden), first, n,
+        true, region, in, reduce);
+}
+
 #ifdef STEP_TIMING
 // Experiment hook (TERN_CUDA_DEFINES=STEP_TIMING): the first and last blocks' thread 0 add each phase's SM cycles
 // (work, then barrier) over the layers of the step at position 64, and print them per layer.
@@ -274,7 +287,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         n = block_rows(shape.q_len + 2 * shape.kv_len, shape.qkv_rows, first);
         wait_fill(&fills[0], parity_a);
         STEP_MARK(0);
-        ternary_rows<0>(hidden, layer.norms[0] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
+        ternary_rows(hidden, layer.norms[0] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
             qkv_segments(layer, shape, queries, keys, values), first, n, false, a, in, reduce);
         __syncthreads();
         STEP_MARK(1);
@@ -299,13 +312,10 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         STEP_MARK(7);
 
         // Output (region B), added to the residual stream.
-        in = decode_input(input, shape.q_groups);
-        in.ws = reinterpret_cast<float*>(b + shape.o_rows * shape.q_groups);
-        n = block_rows(shape.dim, shape.o_rows, first);
         wait_fill(&fills[1], parity_b);
         STEP_MARK(8);
-        ternary_rows<0>(attended, layer.norms[1] != nullptr, shape.q_len, shape.epsilon, shape.q_groups,
-            residual_segment(layer.codes[STEP_O], layer.gamma[STEP_O], shape.dim, hidden), first, n, true, b, in, reduce);
+        residual_phase(attended, layer.norms[1], shape.q_len, shape.q_groups, layer.codes[STEP_O], layer.gamma[STEP_O],
+            shape.o_rows, shape, hidden, b, input, reduce);
         __syncthreads();
         STEP_MARK(9);
         if (threadIdx.x == 0)
@@ -321,7 +331,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         n = block_rows(shape.ffn, shape.ffn_rows, first);
         wait_fill(&fills[0], parity_a);
         STEP_MARK(12);
-        gate_up_rows<0>(hidden, layer.norms[2] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
+        gate_up_rows(hidden, layer.norms[2] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
             layer.gamma[STEP_GATE], layer.gamma[STEP_UP], first, n, stride, shape.silu != 0, activated, a, in, reduce);
         __syncthreads();
         STEP_MARK(13);
@@ -332,13 +342,10 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         STEP_MARK(15);
 
         // Down (region B), added to the residual stream.
-        in = decode_input(input, shape.ffn_groups);
-        in.ws = reinterpret_cast<float*>(b + shape.down_rows * shape.ffn_groups);
-        n = block_rows(shape.dim, shape.down_rows, first);
         wait_fill(&fills[1], parity_b);
         STEP_MARK(16);
-        ternary_rows<0>(activated, layer.norms[3] != nullptr, shape.ffn, shape.epsilon, shape.ffn_groups,
-            residual_segment(layer.codes[STEP_DOWN], layer.gamma[STEP_DOWN], shape.dim, hidden), first, n, true, b, in, reduce);
+        residual_phase(activated, layer.norms[3], shape.ffn, shape.ffn_groups, layer.codes[STEP_DOWN], layer.gamma[STEP_DOWN],
+            shape.down_rows, shape, hidden, b, input, reduce);
         STEP_MARK(17);
         if (l + 1 < layer_count)
         {
