@@ -129,7 +129,7 @@ internal static class BenchCommand
                 session.Evaluate(prompt);
             int token = rng.Next(model.Config.VocabSize);
             for (int i = 0; i < genTokens; i++)
-                token = Session.ArgMax(session.Evaluate(token));
+                token = session.EvaluateGreedy(token);
             if (rep >= 0)
                 samples[rep] = clock.Elapsed.TotalNanoseconds;
         }

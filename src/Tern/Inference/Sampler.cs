@@ -22,13 +22,21 @@ public sealed class Sampler
         _probabilities = new float[vocabularySize];
     }
 
+    /// <summary>
+    /// Whether <see cref="Sample"/> is <see cref="Session.ArgMax"/> of the logits as they come (temperature 0, no
+    /// repetition penalty), so that the session may pick the token itself (<see cref="Session.EvaluateGreedy"/>).
+    /// </summary>
+    public bool IsGreedy => _options.Temperature == 0 && !PenalizesRepetition;
+
+    private bool PenalizesRepetition => _options.RepeatPenalty != 1f && _options.RepeatLastN > 0;
+
     /// <summary>The next token; <paramref name="recent"/> are the tokens seen so far (for the repetition penalty).</summary>
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> recent = default)
     {
         var o = _options;
         var l = _logits.AsSpan(0, logits.Length);
         logits.CopyTo(l);
-        if (o.RepeatPenalty != 1f && o.RepeatLastN > 0)
+        if (PenalizesRepetition)
         {
             foreach (int t in recent[Math.Max(0, recent.Length - o.RepeatLastN)..])
                 l[t] = l[t] > 0 ? l[t] / o.RepeatPenalty : l[t] * o.RepeatPenalty;

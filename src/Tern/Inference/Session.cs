@@ -40,6 +40,20 @@ public sealed class Session : IDisposable
     }
 
     /// <summary>
+    /// Feeds one token and returns the most likely next token, the lowest id on ties: <see cref="ArgMax"/> of what
+    /// <see cref="Evaluate(int)"/> would return. The logits are not produced (a device that computes the head picks
+    /// the token there and hands back only it), so greedy decoding does not wait for them to cross to the host.
+    /// </summary>
+    public int EvaluateGreedy(int token)
+    {
+        if (Position >= ContextLength)
+            throw new InvalidOperationException($"the context of {ContextLength} tokens is full");
+        int next = _transformer.ForwardGreedy(token, Position, _cache);
+        Position++;
+        return next;
+    }
+
+    /// <summary>
     /// Feeds several tokens (a prompt) and returns the logits after the last (valid until the next call). The tokens
     /// go through the model together, in chunks, which is much faster than one at a time and gives the same logits.
     /// </summary>
@@ -68,7 +82,10 @@ public sealed class Session : IDisposable
         Position += tokens.Length;
     }
 
-    /// <summary>Greedy decoding: the most likely token (the lowest id on ties).</summary>
+    /// <summary>
+    /// Greedy decoding: the most likely token, the lowest id on ties. A NaN is never picked, except that a NaN at
+    /// id 0 stays the answer (no comparison with it is true); the GPU's argmax kernel gives the same answer.
+    /// </summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
     {
         int best = 0;

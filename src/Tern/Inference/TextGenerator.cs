@@ -80,16 +80,24 @@ public sealed class TextGenerator(Session session, GgufTokenizer tokenizer)
 
         var promptTime = clock.Elapsed;
         Statistics = new GenerationStatistics(prompt.Count, promptTime, 0, TimeSpan.Zero);
+        // Greedy, the session picks each token after the first itself, and the logits need not reach the host.
+        int? picked = null;
         for (int n = 0; n < maxTokens; n++)
         {
             cancellation.ThrowIfCancellationRequested();
-            int next = sampler.Sample(last, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+            int next = picked ?? sampler.Sample(last, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
             if (Tokenizer.IsEndOfGeneration(next))
                 break;
             history.Add(next);
             string text = decoder.Append(next);
             if (Session.Position < Session.ContextLength)
-                Session.Evaluate(next).CopyTo(last);
+            {
+                if (sampler.IsGreedy)
+                    picked = Session.EvaluateGreedy(next);
+                else
+                    Session.Evaluate(next).CopyTo(last);
+            }
+
             Statistics = new GenerationStatistics(prompt.Count, promptTime, n + 1, clock.Elapsed - promptTime);
             yield return new GeneratedToken(next, text);
             if (Session.Position >= Session.ContextLength)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Tern.Inference;
 using Tern.Inference.Placement;
 using Tern.Runtime;
 
@@ -84,17 +85,7 @@ public sealed class Transformer
     /// </summary>
     public void Forward(scoped ReadOnlySpan<int> tokens, int position, KvCache cache, int firstLogits, LogitsHandler? onLogits)
     {
-        if (tokens.IsEmpty)
-            throw new ArgumentException("no tokens to run", nameof(tokens));
-        foreach (int token in tokens)
-        {
-            if ((uint)token >= (uint)_c.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {_c.VocabSize}");
-        }
-
-        if (position < 0 || position + tokens.Length > cache.ContextLength)
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"{tokens.Length} tokens from position {position} pass the context of {cache.ContextLength}");
-
+        CheckInput(tokens, position, cache);
         int dim = _c.EmbeddingLength;
         for (int start = 0; start < tokens.Length; start += _chunkTokens)
         {
@@ -117,6 +108,39 @@ public sealed class Transformer
                 onLogits?.Invoke(start + t, _logits);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs one token at <paramref name="position"/> (writing its keys and values) and returns the most likely next
+    /// token, as <see cref="Session.ArgMax"/> picks it from the logits. A device that computes the head picks it there
+    /// and hands back only the token, so the logits are not produced; elsewhere this is Forward and ArgMax.
+    /// </summary>
+    public int ForwardGreedy(int token, int position, KvCache cache)
+    {
+        if (_offload is null || !_deviceHead)
+            return Session.ArgMax(Forward(token, position, cache));
+        ReadOnlySpan<int> tokens = [token];
+        CheckInput(tokens, position, cache);
+        ForwardChunk(tokens, position, cache);
+        var hidden = _x.AsSpan(0, _c.EmbeddingLength);
+        if (_offload.TryForwardGreedy(hidden, position, out int next))
+            return next;
+        _offload.Forward(hidden, 1, position, 0, null, _logits);
+        return Session.ArgMax(_logits);
+    }
+
+    private void CheckInput(ReadOnlySpan<int> tokens, int position, KvCache cache)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("no tokens to run", nameof(tokens));
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)_c.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {_c.VocabSize}");
+        }
+
+        if (position < 0 || position + tokens.Length > cache.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"{tokens.Length} tokens from position {position} pass the context of {cache.ContextLength}");
     }
 
     /// <summary>

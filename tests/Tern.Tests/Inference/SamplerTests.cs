@@ -14,6 +14,16 @@ public class SamplerTests
     }
 
     [Fact]
+    public void OnlyTemperatureZeroWithoutARepetitionPenaltyLetsTheSessionPick()
+    {
+        Assert.True(new Sampler(SamplingOptions.Greedy, Logits.Length).IsGreedy);
+        Assert.True(new Sampler(SamplingOptions.Greedy with { RepeatPenalty = 1.3f, RepeatLastN = 0 }, Logits.Length).IsGreedy);
+        Assert.False(new Sampler(SamplingOptions.Greedy with { RepeatPenalty = 1.3f }, Logits.Length).IsGreedy);
+        Assert.False(new Sampler(new SamplingOptions { TopK = 1 }, Logits.Length).IsGreedy);
+        Assert.False(new Sampler(new SamplingOptions(), Logits.Length).IsGreedy);
+    }
+
+    [Fact]
     public void TopKOfOneIsGreedyAtAnyTemperature()
     {
         var s = new Sampler(new SamplingOptions { Temperature = 5f, TopK = 1, Seed = 3 }, Logits.Length);

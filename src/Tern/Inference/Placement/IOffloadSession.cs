@@ -14,4 +14,16 @@ public interface IOffloadSession : IDisposable
     /// <paramref name="hidden"/> for the host's head.
     /// </summary>
     void Forward(Span<float> hidden, int tokens, int position, int firstLogits, LogitsHandler? onLogits, Span<float> lastLogits);
+
+    /// <summary>
+    /// Runs one token at <paramref name="position"/> as <see cref="Forward"/> does and, in place of its logits, sets
+    /// <paramref name="token"/> to the most likely next token as <see cref="Session.ArgMax"/> picks it: greedy
+    /// decoding without the logits crossing to the host. False, with nothing run, when this device cannot (it does
+    /// not compute the head, or has no quicker way than <see cref="Forward"/>); the caller then calls that.
+    /// </summary>
+    bool TryForwardGreedy(Span<float> hidden, int position, out int token)
+    {
+        token = 0;
+        return false;
+    }
 }

@@ -14,7 +14,7 @@ namespace Tern.Tests.Inference.Placement;
 /// </summary>
 internal sealed class HostAccelerator(int chunkTokens = Transformer.ChunkTokens) : IAccelerator
 {
-    private int _opened, _disposed;
+    private int _opened, _disposed, _greedySteps;
 
     public string Description => "host stand-in";
 
@@ -22,6 +22,9 @@ internal sealed class HostAccelerator(int chunkTokens = Transformer.ChunkTokens)
     public int OpenSessions => Volatile.Read(ref _opened) - Volatile.Read(ref _disposed);
 
     public int SessionsCreated => Volatile.Read(ref _opened);
+
+    /// <summary>Greedy steps whose token the device picked itself (<see cref="IOffloadSession.TryForwardGreedy"/>).</summary>
+    public int GreedySteps => Volatile.Read(ref _greedySteps);
 
     /// <summary>The last offload made, to inspect what went where.</summary>
     public HostOffload? Last { get; private set; }
@@ -32,6 +35,8 @@ internal sealed class HostAccelerator(int chunkTokens = Transformer.ChunkTokens)
     internal void Opened() => Interlocked.Increment(ref _opened);
 
     internal void Closed() => Interlocked.Increment(ref _disposed);
+
+    internal void PickedGreedily() => Interlocked.Increment(ref _greedySteps);
 
     internal sealed class HostOffload : IModelOffload
     {
@@ -103,6 +108,22 @@ internal sealed class HostAccelerator(int chunkTokens = Transformer.ChunkTokens)
 
                 if (firstLogits < tokens)
                     _logits.CopyTo(lastLogits);
+            }
+
+            /// <summary>The blocks and the head, then the argmax of the logits, which stay on the "device".</summary>
+            public bool TryForwardGreedy(Span<float> hidden, int position, out int token)
+            {
+                token = 0;
+                if (!device.ComputesHead)
+                    return false;
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                int dim = device._config.EmbeddingLength;
+                Assert.Equal(dim, hidden.Length);
+                _blocks.ForwardBlocks(hidden, 1, position, _cache, device.FirstLayer);
+                _blocks.Head(hidden, _logits);
+                token = Tern.Inference.Session.ArgMax(_logits);
+                device._owner.PickedGreedily();
+                return true;
             }
 
             public void Dispose()

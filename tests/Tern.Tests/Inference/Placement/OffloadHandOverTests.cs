@@ -122,6 +122,64 @@ public sealed class OffloadHandOverTests(OffloadHandOverTests.Models models) : I
         Assert.True(device.Last!.Disposed, "the model disposes its offload");
     }
 
+    /// <summary>
+    /// Greedy steps give the CPU model's tokens: the device picks them when it computes the head, otherwise the host
+    /// takes ArgMax of the logits (which the stand-in counts).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Placements))]
+    public void GreedyStepsGiveTheCpuModelsTokens(string model, int gpuLayers, string? overrideText, int deviceChunk)
+    {
+        string path = models[model];
+        var placement = new ModelPlacement { GpuLayers = gpuLayers, Overrides = overrideText is null ? [] : TensorOverride.ParseList(overrideText) };
+        var device = new HostAccelerator(deviceChunk);
+        using var cpu = TernModel.Load(path, new TernModelOptions { Threads = 2 });
+        using var placed = TernModel.Load(path, new TernModelOptions { Threads = 2, Placement = placement, Accelerator = device });
+        const int steps = 40;
+        var rng = new Random(5);
+        var prompt = Enumerable.Range(0, 20).Select(_ => rng.Next(cpu.Config.VocabSize)).ToArray();
+        using var expected = cpu.CreateSession(prompt.Length + steps);
+        using var actual = placed.CreateSession(prompt.Length + steps);
+        int wanted = Session.ArgMax(expected.Evaluate(prompt));
+        int got = Session.ArgMax(actual.Evaluate(prompt));
+        for (int i = 0; i < steps; i++)
+        {
+            Assert.Equal(wanted, got);
+            wanted = Session.ArgMax(expected.Evaluate(wanted));
+            got = actual.EvaluateGreedy(got);
+        }
+
+        Assert.Equal(wanted, got);
+        Assert.Equal(placed.Offload!.ComputesHead ? steps : 0, device.GreedySteps);
+    }
+
+    /// <summary>
+    /// Generation at temperature 0 lets the device pick each token after the first; with a repetition penalty the
+    /// sampler needs the logits, so the device hands them over. Both give the CPU model's text.
+    /// </summary>
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(1.5f)]
+    public void GreedyGenerationLetsTheDevicePickOnlyWhenNothingElseNeedsTheLogits(float repeatPenalty)
+    {
+        var sampling = SamplingOptions.Greedy with { RepeatPenalty = repeatPenalty };
+        var device = new HostAccelerator();
+        using var cpu = TernModel.Load(models.Shipped, new TernModelOptions { Threads = 2 });
+        using var placed = TernModel.Load(models.Shipped, new TernModelOptions { Threads = 2, Placement = new ModelPlacement { GpuLayers = All }, Accelerator = device });
+        var tokenizer = GgufTokenizer.Create(cpu.Metadata);
+        List<int> Generate(TernModel model)
+        {
+            using var session = model.CreateSession(64);
+            var generator = new TextGenerator(session, tokenizer);
+            return generator.Generate(generator.Tokenize("ROMEO:"), 12, sampling).Where(t => t.Id >= 0).Select(t => t.Id).ToList();
+        }
+
+        var expected = Generate(cpu);
+        var actual = Generate(placed);
+        Assert.Equal(expected, actual);
+        Assert.Equal(repeatPenalty == 1f ? actual.Count : 0, device.GreedySteps);
+    }
+
     [Fact]
     public void NoPlacementLeavesTheAcceleratorUnused()
     {
