@@ -14,7 +14,8 @@ namespace Tern.Cuda.DeviceTests;
 /// The CUDA inference backend against the CPU engine. Kernels on random data of odd sizes: ternary products (one to
 /// eight tokens through the matrix-vector kernel, prompts through the int8 tensor-core product; one scale or one per
 /// block) must equal the CPU's formula bit for bit, float products within 1e-5. Models: logits of a prompt and of 128
-/// greedy steps within 1e-3 of the CPU's (max |Δ| over max |logit|) and the same tokens, for every placement.
+/// greedy steps within 1e-3 of the CPU's (max |Δ| over max |logit|) and the same tokens, for every placement; then
+/// the same 128 steps through Session.EvaluateGreedy (the token picked on the device), again the CPU's tokens.
 /// </summary>
 internal static class InferenceChecks
 {
@@ -221,6 +222,7 @@ internal static class InferenceChecks
         int tokenA = Session.ArgMax(cpuAll[^1]), tokenB = Session.ArgMax(gpuAll[^1]);
         double worstStep = 0;
         int generated = Math.Min(steps, context - prompt.Length - 1);
+        var cpuTokens = new List<int> { tokenA };
         var clock = Stopwatch.StartNew();
         for (int step = 0; step < generated; step++)
         {
@@ -230,9 +232,23 @@ internal static class InferenceChecks
             worstStep = Math.Max(worstStep, Worst(la, lb));
             tokenA = Session.ArgMax(la);
             tokenB = Session.ArgMax(lb);
+            cpuTokens.Add(tokenA);
         }
         Expect(worstStep <= 1e-3, $"decoding logits differ: max |Δ|/max|logit| = {worstStep:E2}");
-        return $"{gpu.Backend} | prompt {prompt.Length}: {worstPrompt:E2}; {generated} greedy tokens identical, worst {worstStep:E2}";
+
+        // The same steps again without the logits (EvaluateGreedy: the argmax on the device when it has the head),
+        // in the same session, so its logits graph and its greedy graph share one KV cache and one persistent step.
+        b.Rewind(prompt.Length);
+        int tokenC = cpuTokens[0];
+        var greedyClock = Stopwatch.StartNew();
+        for (int step = 0; step < generated; step++)
+        {
+            tokenC = b.EvaluateGreedy(tokenC);
+            Expect(tokenC == cpuTokens[step + 1], $"EvaluateGreedy step {step}: CPU {cpuTokens[step + 1]}, GPU {tokenC}");
+        }
+        double greedyMicroseconds = greedyClock.Elapsed.TotalMicroseconds / Math.Max(1, generated);
+        return $"{gpu.Backend} | prompt {prompt.Length}: {worstPrompt:E2}; {generated} greedy tokens identical, worst {worstStep:E2}; " +
+            $"EvaluateGreedy the same tokens, {greedyMicroseconds:F0} µs a token";
     }
 
     /// <summary>The device's product of <paramref name="matrix"/> with <paramref name="tokens"/> rows of x; the output

@@ -33,6 +33,7 @@ using (context)
     KernelChecks.Run(runner, context, compiler, random);
     GemmChecks.Run(runner, context, random);
     GraphAndTimingChecks.Run(runner, context, compiler, random);
+    ArgMaxChecks.Run(runner, context, compiler, random);
     InferenceChecks.Run(runner, context, compiler, random, models);
 }
 

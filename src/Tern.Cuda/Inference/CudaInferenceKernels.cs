@@ -10,7 +10,7 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal sealed class CudaInferenceKernels : IDisposable
 {
-    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu", "infer_step.cu"];
+    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu", "infer_step.cu", "infer_sample.cu"];
 
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
@@ -50,6 +50,7 @@ internal sealed class CudaInferenceKernels : IDisposable
         DecodeGateUp = _module.GetKernel("decode_gate_up");
         AttentionDecode = _module.GetKernel("attention_decode");
         DecodeStep = _module.GetKernel("decode_step");
+        ArgMax = _module.GetKernel("argmax");
         // A row of scores for the whole context, or a staged input row, lives in shared memory: let launches use all a
         // block may have.
         foreach (var kernel in new[] { Attention, AttentionTiled, DecodeTernary, DecodeGateUp, AttentionDecode, DecodeStep })
@@ -84,6 +85,9 @@ internal sealed class CudaInferenceKernels : IDisposable
 
     /// <summary>A whole decoding step in one persistent kernel (infer_step.cu).</summary>
     public CudaKernel DecodeStep { get; }
+
+    /// <summary>The index of the largest value, as Session.ArgMax picks it (infer_sample.cu; see <see cref="DeviceArgMax"/>).</summary>
+    public CudaKernel ArgMax { get; }
 
     /// <summary>The dynamic shared memory decode_ternary and decode_gate_up may use.</summary>
     public int DecodeSharedLimit { get; }

@@ -7,14 +7,16 @@ namespace Tern.Cuda.Inference;
 /// One conversation on the device: the KV cache of the device's blocks (float32, [context, KV width] per block) and
 /// the CUDA graph of a decoding step. A step is one graph launch: it copies the token's hidden state and position up
 /// from page-locked memory, runs every block and the head, and copies the logits (or, with the head on the host, the
-/// hidden state) back, so the host waits once per token. Prompts run the same kernels without a graph.
+/// hidden state) back, so the host waits once per token. A greedy step has a graph of its own, which picks the token
+/// on the device and copies back only its index. Prompts run the same kernels without a graph.
 /// </summary>
 internal sealed class CudaOffloadSession : IOffloadSession
 {
     private readonly CudaModelOffload _model;
     private readonly DeviceBuffer<float>[] _keys, _values;
-    private CudaGraph? _decodeStep;
+    private CudaGraph? _decodeStep, _greedyStep;
     private CudaDecodeStep? _persistentStep;
+    private bool _persistentStepMade;
 
     public CudaOffloadSession(CudaModelOffload model, int contextLength)
     {
@@ -64,20 +66,12 @@ internal sealed class CudaOffloadSession : IOffloadSession
         int dim = _model.Config.EmbeddingLength, vocabulary = _model.Config.VocabSize;
         if (tokens < 1 || tokens > ws.Shape.Tokens)
             throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"the device takes 1 to {ws.Shape.Tokens} tokens per call");
-        ws.Context.MakeCurrent();
-        hidden[..(tokens * dim)].CopyTo(ws.StagedHidden.Span);
-        ws.StagedStep.Span[0] = position;
-        ws.StagedStep.Span[1] = 0;
+        Stage(hidden, tokens, position);
 
         bool head = _model.ComputesHead && firstLogits < tokens;
         if (tokens == 1 && _model.Graphable)
         {
-            if (_decodeStep is null)
-            {
-                _persistentStep = _model.CreateDecodeStep(_keys, _values);
-                _decodeStep = CudaGraph.Capture(ws.Stream, _ => RecordStep());
-            }
-
+            _decodeStep ??= CaptureStep(greedy: false);
             _decodeStep.Launch(ws.Stream);
             ws.Stream.Synchronize();
             if (!_model.ComputesHead)
@@ -123,8 +117,49 @@ internal sealed class CudaOffloadSession : IOffloadSession
             ws.Stream.Synchronize();
     }
 
-    /// <summary>What the decoding graph holds: input up, every block, the head (or the hidden state) down.</summary>
-    private void RecordStep()
+    public bool TryForwardGreedy(Span<float> hidden, int position, out int token)
+    {
+        token = 0;
+        if (!_model.ComputesHead || !_model.Graphable)
+            return false;
+        var ws = _model.Workspace;
+        Stage(hidden, 1, position);
+        _greedyStep ??= CaptureStep(greedy: true);
+        _greedyStep.Launch(ws.Stream);
+        ws.Stream.Synchronize();
+        token = ws.StagedToken.Span[0];
+        return true;
+    }
+
+    private void Stage(ReadOnlySpan<float> hidden, int tokens, int position)
+    {
+        var ws = _model.Workspace;
+        ws.Context.MakeCurrent();
+        hidden[..(tokens * _model.Config.EmbeddingLength)].CopyTo(ws.StagedHidden.Span);
+        ws.StagedStep.Span[0] = position;
+        ws.StagedStep.Span[1] = 0;
+    }
+
+    /// <summary>
+    /// A decoding step's graph, captured at its first use. The logits step and the greedy step launch the same
+    /// persistent kernel: its table is made once a session, when the first of them is captured.
+    /// </summary>
+    private CudaGraph CaptureStep(bool greedy)
+    {
+        if (!_persistentStepMade)
+        {
+            _persistentStep = _model.CreateDecodeStep(_keys, _values);
+            _persistentStepMade = true;
+        }
+
+        return CudaGraph.Capture(_model.Workspace.Stream, _ => RecordStep(greedy));
+    }
+
+    /// <summary>
+    /// What a decoding graph holds: input up, every block, the head and then the logits down (or, greedy, the argmax
+    /// and only its index down); without the head, the hidden state down.
+    /// </summary>
+    private void RecordStep(bool greedy)
     {
         var ws = _model.Workspace;
         RecordInput(1);
@@ -135,7 +170,15 @@ internal sealed class CudaOffloadSession : IOffloadSession
         if (_model.ComputesHead)
         {
             _model.RecordHead(0, 1);
-            ws.StagedLogits.CopyFromDevice(ws.Logits.Pointer, 0, _model.Config.VocabSize, ws.Stream);
+            if (greedy)
+            {
+                ws.ArgMax.Record(ws.Logits.Pointer, _model.Config.VocabSize, ws.Stream);
+                ws.StagedToken.CopyFromDevice(ws.ArgMax.Token.Pointer, 0, 1, ws.Stream);
+            }
+            else
+            {
+                ws.StagedLogits.CopyFromDevice(ws.Logits.Pointer, 0, _model.Config.VocabSize, ws.Stream);
+            }
         }
         else
         {
@@ -154,6 +197,8 @@ internal sealed class CudaOffloadSession : IOffloadSession
     {
         _decodeStep?.Dispose();
         _decodeStep = null;
+        _greedyStep?.Dispose();
+        _greedyStep = null;
         _persistentStep?.Dispose();
         _persistentStep = null;
         foreach (var buffer in _keys)

@@ -44,6 +44,8 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
             StagedStep = _owned.Add(new PinnedBuffer<int>(context, 2));
             StagedLogits = _owned.Add(new PinnedBuffer<float>(context, CudaInferenceKernels.MatvecTokens * shape.Vocabulary));
             StagedRows = _owned.Add(new PinnedBuffer<float>(context, n * Math.Max(shape.WidestInput, shape.WidestOutput)));
+            ArgMax = _owned.Add(new DeviceArgMax(context, kernels.ArgMax));
+            StagedToken = _owned.Add(new PinnedBuffer<int>(context, 1));
             if (shape.LargestTernary > 0)
             {
                 _unpacked = _owned.Add(new DeviceBuffer<sbyte>(context, shape.LargestTernary));
@@ -86,6 +88,12 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
     public PinnedBuffer<int> StagedStep { get; } = null!;
     public PinnedBuffer<float> StagedLogits { get; } = null!;
     public PinnedBuffer<float> StagedRows { get; } = null!;
+
+    /// <summary>Greedy decoding's pick from the logits, computed on the device.</summary>
+    public DeviceArgMax ArgMax { get; } = null!;
+
+    /// <summary>The token a greedy decoding step hands back in place of the logits.</summary>
+    public PinnedBuffer<int> StagedToken { get; } = null!;
 
     /// <summary>Why prompts fell back from the int8 tensor-core product to the matrix-vector kernel, or null.</summary>
     public string? IntegerProductFailure { get; private set; }
