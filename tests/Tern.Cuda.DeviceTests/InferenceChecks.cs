@@ -234,7 +234,12 @@ internal static class InferenceChecks
             tokenB = Session.ArgMax(lb);
             cpuTokens.Add(tokenA);
         }
-        Expect(worstStep <= 1e-3, $"decoding logits differ: max |Δ|/max|logit| = {worstStep:E2}");
+        // Float blocks (F32, F16 weights) agree with the CPU's to about 1e-6, not bit for bit (their products' order
+        // differs), and a Q8_0 head rounds its input to int8 per 32 columns: one activation rounded the other way
+        // moves a logit by a step of the block's scale. Ternary blocks agree bit for bit, so they keep the bound.
+        bool floatBlocks = cpu.Weights.Layers.Any(l => l.Query is not TernaryWeightMatrix);
+        double stepBound = floatBlocks && headType == GgmlType.Q8_0 ? 5e-3 : 1e-3;
+        Expect(worstStep <= stepBound, $"decoding logits differ: max |Δ|/max|logit| = {worstStep:E2} (bound {stepBound:E0})");
 
         // The same steps again without the logits (EvaluateGreedy: the argmax on the device when it has the head),
         // in the same session, so its logits graph and its greedy graph share one KV cache and one persistent step.

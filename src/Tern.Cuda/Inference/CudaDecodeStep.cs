@@ -5,8 +5,9 @@ namespace Tern.Cuda.Inference;
 
 /// <summary>
 /// A session's decoding step as one persistent kernel (decode_step): the table of every device block's pointers
-/// (codes, norms' weights, this session's KV cache) and scales in device memory, and the cooperative launch that a
-/// step's CUDA graph captures in place of five launches a block.
+/// (codes, norms' weights, this session's KV cache) and scales in device memory, the two sets of chunk statistics its
+/// phases hand each other, and the cooperative launch that a step's CUDA graph captures in place of five launches a
+/// block.
 /// </summary>
 internal sealed class CudaDecodeStep : IDisposable
 {
@@ -14,6 +15,7 @@ internal sealed class CudaDecodeStep : IDisposable
     public const int TableWordsPerLayer = 17;
 
     private readonly DeviceBuffer<ulong> _table;
+    private readonly DeviceBuffer<float> _statistics;
     private readonly DecodeStepShape _shape;
     private readonly DecodeStepPlan _plan;
     private readonly int _layers;
@@ -31,6 +33,9 @@ internal sealed class CudaDecodeStep : IDisposable
         var query = (DeviceTernaryMatrix)layers[0].Query;
         var output = (DeviceTernaryMatrix)layers[0].Output;
         var down = (DeviceTernaryMatrix)layers[0].Down;
+        var dimensions = new DecodeStepDimensions(config.EmbeddingLength, config.QueryLength, config.KeyValueLength, config.FeedForwardLength, config.HeadDim);
+        int chunks = DecodeStepPlan.StatisticsChunks(dimensions);
+        _statistics = new DeviceBuffer<float>(context, 4 * chunks);
         _shape = new DecodeStepShape
         {
             Dim = config.EmbeddingLength,
@@ -52,6 +57,8 @@ internal sealed class CudaDecodeStep : IDisposable
             RegionABytes = plan.RegionABytes,
             RegionBBytes = plan.RegionBBytes,
             Epsilon = config.RmsNormEpsilon,
+            StatisticsChunks = chunks,
+            AttentionStatistics = DecodeStepPlan.AttentionWritesStatistics(dimensions) ? 1 : 0,
         };
     }
 
@@ -92,8 +99,13 @@ internal sealed class CudaDecodeStep : IDisposable
         arguments.Add(cos);
         arguments.Add(sin);
         arguments.Add(ws.Step.Pointer);
+        arguments.Add(_statistics.Pointer);
         ws.Kernels.DecodeStep.LaunchCooperative(_plan.Blocks, 256, _plan.SharedBytes, ws.Stream, ref arguments);
     }
 
-    public void Dispose() => _table.Dispose();
+    public void Dispose()
+    {
+        _table.Dispose();
+        _statistics.Dispose();
+    }
 }

@@ -15,6 +15,10 @@ internal sealed class CudaInferenceKernels : IDisposable
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
 
+    /// <summary>Shared memory for the chunk statistics of a row of <paramref name="width"/> columns (block_norm_scales).</summary>
+    public static int NormChunkBytes(int width) =>
+        2 * sizeof(float) * ((width + Tern.Kernels.ChunkOrderSum.ChunkLength - 1) / Tern.Kernels.ChunkOrderSum.ChunkLength);
+
     /// <summary>The largest head the attention kernel takes (ATTENTION_MAX_DIMS × 256 threads).</summary>
     public const int AttentionMaxHeadDim = 1024;
 

@@ -229,7 +229,7 @@ internal sealed class CudaModelOffload : IModelOffload
         gated.Add(ws.Quantized.Pointer);
         gated.Add(ffnStride);
         gated.Add(ws.QuantizedScales.Pointer);
-        ws.Kernels.GatedNormQuantize.Launch(tokens, 256, 0, ws.Stream, ref gated);
+        ws.Kernels.GatedNormQuantize.Launch(tokens, 256, CudaInferenceKernels.NormChunkBytes(c.FeedForwardLength), ws.Stream, ref gated);
         layer.Down.Multiply(ws, new MatrixInput(ws.Activated.Pointer, ws.Quantized.Pointer, ws.QuantizedScales.Pointer, ffnStride), tokens,
             ws.Hidden.Pointer, true);
     }

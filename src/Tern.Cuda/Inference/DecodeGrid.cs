@@ -14,8 +14,8 @@ internal readonly record struct DecodeGrid(int RowsPerBlock, int Blocks, int Sha
     /// <paramref name="matrices"/> matrices read together (gate and up: 2); null when not even one row fits in
     /// <paramref name="sharedLimit"/> bytes beside the staged input.
     /// </summary>
-    /// <summary>The input a block stages after its codes: 64 int8, 64 floats and 64 norm weights per group (decode_input).</summary>
-    public static int InputBytes(int groups) => groups * 64 * (1 + sizeof(float) + sizeof(float));
+    /// <summary>The input a block stages after its codes: 64 int8, 64 floats, 8 floats of chunk statistics and 64 norm weights per group (decode_input).</summary>
+    public static int InputBytes(int groups) => groups * ((64 * (1 + sizeof(float) + sizeof(float))) + (8 * sizeof(float)));
 
     public static DecodeGrid? For(int rows, int groups, int matrices, int multiprocessors, int sharedLimit)
     {

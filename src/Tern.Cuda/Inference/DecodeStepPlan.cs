@@ -2,7 +2,9 @@ namespace Tern.Cuda.Inference;
 
 /// <summary>
 /// How decode_step (infer_step.cu) splits a decoding step over the GPU: one block per SM, each taking
-/// <c>ceil(rows / blocks)</c> rows of every matrix phase (at most <see cref="DecodeGrid.MaxRowsPerBlock"/>), with
+/// <c>ceil(rows / blocks)</c> rows of every matrix phase (at most <see cref="DecodeGrid.MaxRowsPerBlock"/>), rounded up
+/// to whole chunks of <see cref="Tern.Kernels.ChunkOrderSum.ChunkLength"/> in the phases whose output the next phase
+/// normalizes (output, gate/up, down: a block writes its chunks' statistics), with
 /// three regions of shared memory: A (the Q/K/V codes, then the gate and up codes, each followed by its norm's
 /// weights), B (the output codes, then the down codes, each followed by its sub-norm's weights) and the input (the
 /// staged and quantized input of a matrix phase, or an attention head's scores).
@@ -22,8 +24,8 @@ internal readonly record struct DecodeStepPlan(
     {
         int dimGroups = Groups(d.Embedding), queryGroups = Groups(d.QueryLength), ffnGroups = Groups(d.FeedForward);
         int qkvRows = PerBlock(d.QueryLength + (2 * d.KeyValueLength), multiprocessors);
-        int outputRows = PerBlock(d.Embedding, multiprocessors);
-        int ffnRows = PerBlock(d.FeedForward, multiprocessors);
+        int outputRows = WholeChunks(PerBlock(d.Embedding, multiprocessors));
+        int ffnRows = WholeChunks(PerBlock(d.FeedForward, multiprocessors));
         int downRows = outputRows;
         if (Math.Max(Math.Max(qkvRows, outputRows), ffnRows) > DecodeGrid.MaxRowsPerBlock)
             return null;
@@ -36,12 +38,22 @@ internal readonly record struct DecodeStepPlan(
         return new DecodeStepPlan(multiprocessors, qkvRows, outputRows, ffnRows, downRows, (int)a, (int)b, (int)input);
     }
 
-    /// <summary>A matrix phase's staged input: 64 int8 and 64 floats per group of 64 columns (decode_input's q and xs).</summary>
-    public static long InputBytesFor(int groups) => groups * 64L * (1 + sizeof(float));
+    /// <summary>A matrix phase's staged input: 64 int8, 64 floats and 8 floats of chunk statistics per group of 64 columns (decode_input's q, xs and chunks).</summary>
+    public static long InputBytesFor(int groups) => groups * ((64L * (1 + sizeof(float))) + (8 * sizeof(float)));
+
+    /// <summary>Chunks of the widest vector a step normalizes: each of its two sets of statistics holds that many sums and absmaxes.</summary>
+    public static int StatisticsChunks(DecodeStepDimensions d) =>
+        (Math.Max(d.Embedding, Math.Max(d.QueryLength, d.FeedForward)) + Tern.Kernels.ChunkOrderSum.ChunkLength - 1) / Tern.Kernels.ChunkOrderSum.ChunkLength;
+
+    /// <summary>Whether attention writes its output's statistics: each head's columns are whole chunks.</summary>
+    public static bool AttentionWritesStatistics(DecodeStepDimensions d) => d.HeadDim % Tern.Kernels.ChunkOrderSum.ChunkLength == 0;
 
     private static int Groups(int columns) => DeviceTernaryMatrix.PaddedColumns(columns) / 64;
 
     private static int PerBlock(int rows, int blocks) => (rows + blocks - 1) / blocks;
+
+    private static int WholeChunks(int rows) =>
+        (rows + Tern.Kernels.ChunkOrderSum.ChunkLength - 1) / Tern.Kernels.ChunkOrderSum.ChunkLength * Tern.Kernels.ChunkOrderSum.ChunkLength;
 
     private static long Codes(int rows, int groups) => rows * (long)groups * 16;
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Tern.Cuda.Inference;
 
-/// <summary>infer_step.cu's StepShape, passed by value: the model's widths, the plan's rows per block and regions, the norms' ε (76 bytes).</summary>
+/// <summary>infer_step.cu's StepShape, passed by value: the model's widths, the plan's rows per block and regions, the norms' ε, the statistics' chunks (84 bytes).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct DecodeStepShape
 {
@@ -11,4 +11,5 @@ internal struct DecodeStepShape
     public int QkvRows, OutputRows, FfnRows, DownRows;
     public int RegionABytes, RegionBBytes;
     public float Epsilon;
+    public int StatisticsChunks, AttentionStatistics;
 }

@@ -167,7 +167,7 @@ internal sealed unsafe class InferenceWorkspace : IDisposable
         arguments.Add(Quantized.Pointer);
         arguments.Add(stride);
         arguments.Add(QuantizedScales.Pointer);
-        Kernels.RmsNormQuantize.Launch(tokens, 256, 0, Stream, ref arguments);
+        Kernels.RmsNormQuantize.Launch(tokens, 256, CudaInferenceKernels.NormChunkBytes(width), Stream, ref arguments);
         return new MatrixInput(Normed.Pointer, Quantized.Pointer, QuantizedScales.Pointer, stride);
     }
 

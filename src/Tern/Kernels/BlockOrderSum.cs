@@ -1,53 +1,18 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Tern.Kernels;
 
 /// <summary>
-/// Float sums in the order a CUDA block of 256 threads computes them (infer_common.cuh's block_order_dot), so that
-/// the CPU engine and the CUDA backend round RMSNorm and the softmax alike: thread j adds elements j, j + 256, … in
+/// Float sums in the order a CUDA block of 256 threads computes them (infer_common.cuh's block_order_sum), so that
+/// the CPU engine and the CUDA backend round the softmax alike: thread j adds elements j, j + 256, … in
 /// turn (from 0), each warp of 32 threads combines its lanes by the xor butterfly (<see cref="WarpOrderSum.Butterfly"/>),
 /// and the eight warp sums are added as ((w0 + w1) + (w2 + w3)) + ((w4 + w5) + (w6 + w7)). A block's loads are
-/// spread over all its threads, so a long row costs the GPU few round trips; products and sums are rounded
-/// separately (no fused multiply-add), as the kernels compiled with --fmad=false do.
+/// spread over all its threads, so a long row costs the GPU few round trips. (RMSNorm sums in
+/// <see cref="ChunkOrderSum"/>'s order.)
 /// </summary>
 public static class BlockOrderSum
 {
     public const int Threads = 256;
-
-    /// <summary>Σ x_i².</summary>
-    public static float SumOfSquares(ReadOnlySpan<float> x) => Dot(x, x);
-
-    /// <summary>Σ a_i·b_i.</summary>
-    [SkipLocalsInit]
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        if (a.Length != b.Length)
-            throw new ArgumentException($"vectors of {a.Length} and {b.Length} elements", nameof(b));
-        Span<float> lanes = stackalloc float[Threads];
-        lanes.Clear();
-        int i = 0, n = a.Length;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref float pa = ref MemoryMarshal.GetReference(a);
-            ref float pb = ref MemoryMarshal.GetReference(b);
-            ref float pl = ref MemoryMarshal.GetReference(lanes);
-            for (; i <= n - Threads; i += Threads)
-            {
-                for (int j = 0; j < Threads; j += Vector256<float>.Count)
-                {
-                    var sum = Vector256.LoadUnsafe(ref pl, (nuint)j)
-                        + (Vector256.LoadUnsafe(ref pa, (nuint)(i + j)) * Vector256.LoadUnsafe(ref pb, (nuint)(i + j)));
-                    sum.StoreUnsafe(ref pl, (nuint)j);
-                }
-            }
-        }
-
-        for (; i < n; i++)
-            lanes[i & (Threads - 1)] += a[i] * b[i];
-        return Combine(lanes);
-    }
 
     /// <summary>Σ x_i.</summary>
     [SkipLocalsInit]

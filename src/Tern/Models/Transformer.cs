@@ -280,10 +280,12 @@ public sealed class Transformer
 
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> output)
     {
-        float sumOfSquares = Kernels.BlockOrderSum.SumOfSquares(x);
+        float sumOfSquares = Kernels.ChunkOrderSum.SumOfSquares(x);
         float scale = 1f / MathF.Sqrt((sumOfSquares / x.Length) + epsilon);
+        // (w·x)·scale, not w·(x·scale): rounding is monotone, so the largest |output| is max|w·x|·scale, which the
+        // GPU's producers of x find chunk by chunk before the scale is known (the quantizer's absmax in one pass).
         for (int i = 0; i < x.Length; i++)
-            output[i] = weight[i] * (scale * x[i]);
+            output[i] = (weight[i] * x[i]) * scale;
     }
 
     /// <summary>Each rotation pair's angle per position (θ_i, divided by rope_freqs' factor when the model has one); a device computes its angles from the same values.</summary>

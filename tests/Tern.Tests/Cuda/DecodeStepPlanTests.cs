@@ -17,23 +17,29 @@ public class DecodeStepPlanTests
     {
         var plan = DecodeStepPlan.For(BitNet2B4T, 132, Shared, contextLength: 4096)!.Value;
 
-        // Rows a block: Q/K/V ⌈3840 / 132⌉ = 30, output and down ⌈2560 / 132⌉ = 20, gate/up ⌈6912 / 132⌉ = 53.
-        Assert.Equal((132, 30, 20, 53, 20), (plan.Blocks, plan.QkvRows, plan.OutputRows, plan.FfnRows, plan.DownRows));
-        // A: gate and up, 2·53 rows of 40 groups of 16 bytes, then 2560 norm weights (max with Q/K/V's 30·40·16 + 10240).
-        Assert.Equal((2 * 53 * 40 * 16) + (40 * 64 * 4), plan.RegionABytes);
-        // B: down, 20 rows of 108 groups (6912 columns), then 6912 sub-norm weights (output needs 20·40·16 + 10240).
-        Assert.Equal((20 * 108 * 16) + (108 * 64 * 4), plan.RegionBBytes);
-        // Input: the widest phase's 108·64 int8 and floats (scores of 4096 positions take 4·(384 + 4096) = 17,920).
-        Assert.Equal(108 * 64 * 5, plan.InputBytes);
-        Assert.Equal(78_080 + 62_208 + 34_560, plan.SharedBytes);
+        // Rows a block: Q/K/V ⌈3840 / 132⌉ = 30; output and down ⌈2560 / 132⌉ = 20 and gate/up ⌈6912 / 132⌉ = 53, both
+        // rounded up to whole chunks of 16 (their blocks write the statistics of the rows they write): 32 and 64.
+        Assert.Equal((132, 30, 32, 64, 32), (plan.Blocks, plan.QkvRows, plan.OutputRows, plan.FfnRows, plan.DownRows));
+        // A: gate and up, 2·64 rows of 40 groups of 16 bytes, then 2560 norm weights (max with Q/K/V's 30·40·16 + 10240).
+        Assert.Equal((2 * 64 * 40 * 16) + (40 * 64 * 4), plan.RegionABytes);
+        // B: down, 32 rows of 108 groups (6912 columns), then 6912 sub-norm weights (output needs 32·40·16 + 10240).
+        Assert.Equal((32 * 108 * 16) + (108 * 64 * 4), plan.RegionBBytes);
+        // Input: the widest phase's 108·64 int8 and floats and 108·8 floats of chunk statistics (scores of 4096
+        // positions take 4·(384 + 4096) = 17,920).
+        Assert.Equal(108 * ((64 * 5) + 32), plan.InputBytes);
+        Assert.Equal(92_160 + 82_944 + 38_016, plan.SharedBytes);
+        // Statistics: 6912 / 16 = 432 chunks; 128-wide heads are whole chunks.
+        Assert.Equal(432, DecodeStepPlan.StatisticsChunks(BitNet2B4T));
+        Assert.True(DecodeStepPlan.AttentionWritesStatistics(BitNet2B4T));
+        Assert.False(DecodeStepPlan.AttentionWritesStatistics(BitNet2B4T with { HeadDim = 72 }));
     }
 
     [Fact]
     public void A_long_context_grows_the_input_region_to_the_scores()
     {
-        var plan = DecodeStepPlan.For(BitNet2B4T, 132, Shared, contextLength: 16_384)!.Value;
-        Assert.Equal(4 * ((3 * 128) + 16_384), plan.InputBytes);
-        Assert.Null(DecodeStepPlan.For(BitNet2B4T, 132, Shared, contextLength: 40_000));
+        var plan = DecodeStepPlan.For(BitNet2B4T, 132, Shared, contextLength: 12_000)!.Value;
+        Assert.Equal(4 * ((3 * 128) + 12_000), plan.InputBytes);
+        Assert.Null(DecodeStepPlan.For(BitNet2B4T, 132, Shared, contextLength: 16_384));
     }
 
     [Fact]

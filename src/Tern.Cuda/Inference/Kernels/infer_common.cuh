@@ -46,16 +46,6 @@ __device__ __forceinline__ float block_order_total(float v, float* shared)
     return ((shared[0] + shared[1]) + (shared[2] + shared[3])) + ((shared[4] + shared[5]) + (shared[6] + shared[7]));
 }
 
-// Σ x_i·y_i in BlockOrderSum's order (block_order_total).
-__device__ __forceinline__ float block_order_dot(const float* x, const float* y, int n, float* shared)
-{
-    float v = 0.0f;
-#pragma unroll 4
-    for (int i = threadIdx.x; i < n; i += 256)
-        v += x[i] * y[i];
-    return block_order_total(v, shared);
-}
-
 __device__ __forceinline__ float block_order_sum(const float* x, int n, float* shared)
 {
     float v = 0.0f;
@@ -63,6 +53,91 @@ __device__ __forceinline__ float block_order_sum(const float* x, int n, float* s
     for (int i = threadIdx.x; i < n; i += 256)
         v += x[i];
     return block_order_total(v, shared);
+}
+
+// RMSNorm's statistics in Tern.Kernels.ChunkOrderSum's order, which whoever writes a vector can compute on its own
+// rows: chunks of NORM_CHUNK consecutive columns, each summed from its first column on, and the chunks' sums combined
+// as warp_order_dot combines columns (lane j adds chunks j, j + 32, … in turn, then the butterfly). Beside each
+// chunk's Σx² goes its largest max|w·x| (w: the norm's weights; none: max|x|): the int8 quantizer's absmax, taken
+// before the 1/rms factor is known. That is exact: the normalized value is (w·x)·r, and rounding is monotone, so
+// max|(w·x)·r| = (max|w·x|)·r.
+#define NORM_CHUNK 16
+
+// Σx² and max|w·x| of one chunk of `count` ≤ NORM_CHUNK columns (w null: max|x|).
+__device__ __forceinline__ float2 chunk_statistics(const float* x, const float* w, int count)
+{
+    // Unrolled, so that the loads (the weights come from global memory) are in flight together.
+    float v[NORM_CHUNK], wv[NORM_CHUNK];
+#pragma unroll
+    for (int i = 0; i < NORM_CHUNK; i++)
+    {
+        v[i] = i < count ? x[i] : 0.0f;
+        wv[i] = w && i < count ? w[i] : 0.0f;
+    }
+    float sum = 0.0f, largest = 0.0f;
+#pragma unroll
+    for (int i = 0; i < NORM_CHUNK; i++)
+    {
+        if (i < count)
+        {
+            sum += v[i] * v[i];
+            largest = fmaxf(largest, fabsf(w ? wv[i] * v[i] : v[i]));
+        }
+    }
+    return make_float2(sum, largest);
+}
+
+__device__ __forceinline__ int norm_chunks(int width)
+{
+    return (width + NORM_CHUNK - 1) / NORM_CHUNK;
+}
+
+// What a norm and its quantizer need: r = 1/rms (1 without a norm) and the quantizer's s = 127 / max(max|y|, 1e-5).
+struct NormScales
+{
+    float inverse;
+    float s;
+};
+
+// Every lane of a warp: the chunks' statistics (sums[k], largest[k] for k < chunks, in shared memory) combined in
+// ChunkOrderSum's order.
+__device__ __forceinline__ NormScales combine_chunks(const float* sums, const float* largest, int chunks, bool weighted,
+    int width, float epsilon)
+{
+    float sum = 0.0f, top = 0.0f;
+    for (int k = threadIdx.x % WARP; k < chunks; k += WARP)
+    {
+        sum += sums[k];
+        top = fmaxf(top, largest[k]);
+    }
+    sum = warp_sum(sum);
+    top = warp_max(top);
+    NormScales n;
+    n.inverse = weighted ? 1.0f / sqrtf((sum / (float)width) + epsilon) : 1.0f;
+    n.s = 127.0f / fmaxf(weighted ? top * n.inverse : top, 1e-5f);
+    return n;
+}
+
+// The normalized value: (w·x)·r, or x without a norm.
+__device__ __forceinline__ float normalized(float x, float w, bool weighted, NormScales n)
+{
+    return weighted ? (w * x) * n.inverse : x;
+}
+
+// A block's own statistics of a whole row x (width columns, norm weights w, null: none): each thread takes chunks
+// in turn into `chunks` (2·norm_chunks(width) floats of shared memory), then every warp combines them.
+__device__ __forceinline__ NormScales block_norm_scales(const float* x, const float* w, int width, float epsilon, float* chunks)
+{
+    int count = norm_chunks(width);
+    for (int k = threadIdx.x; k < count; k += blockDim.x)
+    {
+        int c0 = k * NORM_CHUNK;
+        float2 t = chunk_statistics(x + c0, w ? w + c0 : nullptr, min(NORM_CHUNK, width - c0));
+        chunks[k] = t.x;
+        chunks[count + k] = t.y;
+    }
+    __syncthreads();
+    return combine_chunks(chunks, chunks + count, count, w != nullptr, width, epsilon);
 }
 
 // e^x with float multiplies and adds only, the operations of Tern.Kernels.PortableExp in the same order (compiled
@@ -117,8 +192,8 @@ __device__ __forceinline__ void prefetch_l2(const void* address)
     asm volatile("prefetch.global.L2 [%0];" ::"l"(address));
 }
 
-// BitNet's per-token activation quantizer: s = 127 / max(max|y|, 1e-5), q = clamp(rint(y·s), −128, 127) (rint:
-// round half to even, as the CPU's MathF.Round).
+// BitNet's per-token activation quantizer: s = 127 / max(max|y|, 1e-5) (NormScales), q = clamp(rint(y·s), −128, 127)
+// (rint: round half to even, as the CPU's MathF.Round).
 __device__ __forceinline__ signed char quantize_int8(float y, float s)
 {
     return (signed char)fminf(fmaxf(rintf(y * s), -128.0f), 127.0f);

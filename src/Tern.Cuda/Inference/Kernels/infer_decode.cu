@@ -8,8 +8,8 @@
 // Only then does it let the kernel after it start, so that at most two kernels hold an SM's shared memory (letting
 // it start before the wait measured slower on the H100: tg128 597 against 662 t/s).
 //
-// Shared memory of a block: the codes of its rows (of each matrix), then the input as int8, as floats and the norm's
-// weights, each padded to 64·groups columns (DecodeGrid.InputBytes).
+// Shared memory of a block: the codes of its rows (of each matrix), then the input as int8, as floats, its chunk
+// statistics and the norm's weights, padded to 64·groups columns (DecodeGrid.InputBytes).
 
 // Warps of a decoding block and the rows of one matrix each takes at most (rows_per_block ≤ 8·8).
 #define DECODE_WARPS 8
@@ -53,11 +53,13 @@ __device__ __forceinline__ void stage_async(const uint4* __restrict__ source, in
 }
 
 // Where the input lives in a block's shared memory, after the codes: q (64·groups int8, in quantize_input's order),
-// xs (the input, floats) and ws (the norm's weights), both padded with zeros to 64·groups columns.
+// xs (the input, floats), chunks (8 floats per group: the chunk statistics when the block computes them itself) and
+// ws (the norm's weights, which decode_step keeps elsewhere), xs and ws padded with zeros to 64·groups columns.
 struct DecodeInput
 {
     int4* q;
     float* xs;
+    float* chunks;
     float* ws;
 };
 
@@ -66,9 +68,20 @@ __device__ __forceinline__ DecodeInput decode_input(uint4* after_codes, int grou
     DecodeInput in;
     in.q = reinterpret_cast<int4*>(after_codes);
     in.xs = reinterpret_cast<float*>(after_codes + 4 * groups);
-    in.ws = in.xs + 64 * groups;
+    in.chunks = in.xs + 64 * groups;
+    in.ws = in.chunks + 8 * groups;
     return in;
 }
+
+// A vector's chunk statistics (NORM_CHUNK): read by the phase that normalizes it (sums null: that phase's blocks
+// compute them from the whole vector), or written by the blocks that write the vector, each for its own rows, with
+// the weights of the norm that will read it (weight null: no norm).
+struct ChunkStats
+{
+    float* sums;
+    float* largest;
+    const float* weight;
+};
 
 // Before the wait: starts copying the norm's weights (width a multiple of 4) as their own group of copies, and zeros
 // the padding of xs and ws. The codes' copies are committed after these.
@@ -85,12 +98,23 @@ __device__ __forceinline__ void stage_norm_weights(const float* __restrict__ wei
 }
 
 #define STAGE_BATCH 8
+#define STAGE_STATS 4
 
-// After the wait: the input (written by the previous kernel, so read through L2) into xs, float4 at a time. A thread
-// loads up to STAGE_BATCH float4 before it stores any: the compiler cannot tell the shared stores from the global
-// loads, so loads and stores interleaved would wait for L2 one load at a time.
-__device__ __forceinline__ void stage_input(const float* x, int width, DecodeInput in)
+// After the wait: the input (written by the previous kernel, so read through L2) into xs, float4 at a time, and the
+// chunk statistics that came with it (if any) into chunks. A thread loads up to STAGE_BATCH float4 and its share of
+// the statistics before it stores any: the compiler cannot tell the shared stores from the global loads, so loads
+// and stores interleaved would wait for L2 one load at a time.
+__device__ __forceinline__ void stage_input(const float* x, int width, DecodeInput in, ChunkStats stats)
 {
+    int chunks = stats.sums ? norm_chunks(width) : 0;
+    float sums[STAGE_STATS], largest[STAGE_STATS];
+#pragma unroll
+    for (int k = 0; k < STAGE_STATS; k++)
+    {
+        int i = threadIdx.x + 256 * k;
+        sums[k] = i < chunks ? __ldcg(stats.sums + i) : 0.0f;
+        largest[k] = i < chunks ? __ldcg(stats.largest + i) : 0.0f;
+    }
     const float4* x4 = reinterpret_cast<const float4*>(x);
     float4* xs4 = reinterpret_cast<float4*>(in.xs);
     int quads = width / 4;
@@ -107,38 +131,73 @@ __device__ __forceinline__ void stage_input(const float* x, int width, DecodeInp
                 xs4[i0 + 256 * k] = v[k];
         }
     }
+#pragma unroll
+    for (int k = 0; k < STAGE_STATS; k++)
+    {
+        int i = threadIdx.x + 256 * k;
+        if (i < chunks)
+        {
+            in.chunks[i] = sums[k];
+            in.chunks[chunks + i] = largest[k];
+        }
+    }
+    // Vectors wider than STAGE_STATS·256 chunks (16,384 columns): the rest one load at a time.
+    for (int i = threadIdx.x + 256 * STAGE_STATS; i < chunks; i += 256)
+    {
+        in.chunks[i] = __ldcg(stats.sums + i);
+        in.chunks[chunks + i] = __ldcg(stats.largest + i);
+    }
 }
 
-// normalize_quantize's arithmetic on the staged input (the residual stream stays as it is): y = w ⊙ x / rms(x)
-// (weighted false: y = x), s = 127 / max(max|y|, 1e-5), q = rint(y·s), zero past width. q is stored with group g's
-// 16-byte chunk k (columns 64g + 16k …) at chunk k·groups + g, so that lanes reading chunk k of consecutive groups
-// read consecutive chunks. Waits for the norm's weights; returns s, with q complete.
-__device__ float quantize_input(bool weighted, int width, float epsilon, int groups, DecodeInput in, float* reduce)
+// block_norm_scales on the staged input: the same sums, each chunk read as four float4 (a thread's 16 columns are
+// consecutive, so scalar reads would hit the same two banks from every lane of a warp).
+__device__ __forceinline__ NormScales staged_norm_scales(const float* xs, const float* ws, int width, float epsilon, float* chunks)
+{
+    int count = norm_chunks(width);
+    for (int k = threadIdx.x; k < count; k += blockDim.x)
+    {
+        int c0 = k * NORM_CHUNK, n = min(NORM_CHUNK, width - c0);
+        float sum = 0.0f, largest = 0.0f;
+#pragma unroll
+        for (int j = 0; j < NORM_CHUNK / 4; j++)
+        {
+            float4 x4 = *reinterpret_cast<const float4*>(xs + c0 + 4 * j);
+            float4 w4 = ws ? *reinterpret_cast<const float4*>(ws + c0 + 4 * j) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            float v[4] = {x4.x, x4.y, x4.z, x4.w};
+            float w[4] = {w4.x, w4.y, w4.z, w4.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+            {
+                if (4 * j + i < n)
+                {
+                    sum += v[i] * v[i];
+                    largest = fmaxf(largest, fabsf(ws ? w[i] * v[i] : v[i]));
+                }
+            }
+        }
+        chunks[k] = sum;
+        chunks[count + k] = largest;
+    }
+    __syncthreads();
+    return combine_chunks(chunks, chunks + count, count, ws != nullptr, width, epsilon);
+}
+
+// normalize_quantize's arithmetic on the staged input (the residual stream stays as it is): y = (w ⊙ x)·r with
+// r = 1/rms(x) (weighted false: y = x), s = 127 / max(max|y|, 1e-5), q = rint(y·s), zero past width. The statistics
+// come from `stats` (written by the blocks that wrote x, staged with it) or, without them, from the block's own pass
+// over x. q is
+// stored with group g's 16-byte chunk k (columns 64g + 16k …) at chunk k·groups + g, so that lanes reading chunk k
+// of consecutive groups read consecutive chunks. Waits for the norm's weights; returns s, with q complete.
+__device__ float quantize_input(bool weighted, int width, float epsilon, int groups, DecodeInput in, ChunkStats stats)
 {
     copy_async_wait<1>();
     __syncthreads();
-#ifdef DECODE_SKIP_QUANTIZE
-    // Experiment hook (wrong tokens): what the normalize-and-quantize costs.
-    return 1.0f;
-#endif
     const float* xs = in.xs;
     const float* ws = in.ws;
-    float inverse = 1.0f;
-    if (weighted)
-    {
-        float v = 0.0f;
-        for (int c = threadIdx.x; c < width; c += 256)
-            v += xs[c] * xs[c];
-        float sum = block_order_total(v, reduce);
-        inverse = 1.0f / sqrtf((sum / (float)width) + epsilon);
-    }
-    // Thread j takes columns j, j + 256, … here and four columns at a time below: consecutive threads, consecutive
-    // words of shared memory.
-    float largest = 0.0f;
-    for (int c = threadIdx.x; c < width; c += 256)
-        largest = fmaxf(largest, fabsf(weighted ? ws[c] * (inverse * xs[c]) : xs[c]));
-    largest = block_max(largest, reduce);
-    float s = 127.0f / fmaxf(largest, 1e-5f);
+    int chunks = norm_chunks(width);
+    NormScales n = stats.sums ? combine_chunks(in.chunks, in.chunks + chunks, chunks, weighted, width, epsilon)
+                              : staged_norm_scales(xs, weighted ? ws : nullptr, width, epsilon, in.chunks);
+    // Four consecutive columns a thread: consecutive threads, consecutive words of shared memory.
     unsigned int* q_words = reinterpret_cast<unsigned int*>(in.q);
     for (int c0 = 4 * threadIdx.x; c0 < 64 * groups; c0 += 1024)
     {
@@ -150,14 +209,28 @@ __device__ float quantize_input(bool weighted, int width, float epsilon, int gro
 #pragma unroll
         for (int i = 0; i < 4; i++)
         {
-            signed char value = c0 + i < width ? quantize_int8(weighted ? w[i] * (inverse * v[i]) : v[i], s) : (signed char)0;
+            signed char value = c0 + i < width ? quantize_int8(normalized(v[i], w[i], weighted, n), n.s) : (signed char)0;
             word |= (unsigned int)(unsigned char)value << (8 * i);
         }
         int chunk = ((c0 >> 4) & 3) * groups + (c0 >> 6);
         q_words[chunk * 4 + ((c0 & 15) >> 2)] = word;
     }
     __syncthreads();
-    return s;
+    return n.s;
+}
+
+// The blocks that write a vector's rows [first, first + n) (first a multiple of NORM_CHUNK) write their chunks'
+// statistics: values[local] holds row first + local, in shared memory, complete (a barrier after the writes).
+__device__ __forceinline__ void write_chunk_stats(const float* values, int first, int n, ChunkStats out)
+{
+    for (int k = threadIdx.x; k * NORM_CHUNK < n; k += blockDim.x)
+    {
+        int c0 = k * NORM_CHUNK;
+        float2 t = chunk_statistics(values + c0, out.weight ? out.weight + first + c0 : nullptr, min(NORM_CHUNK, n - c0));
+        int chunk = (first + c0) / NORM_CHUNK;
+        out.sums[chunk] = t.x;
+        out.largest[chunk] = t.y;
+    }
 }
 
 // The integer dot products of this warp's rows (warp, warp + 8, … below n) of MATS staged matrices (the second
@@ -236,12 +309,35 @@ __device__ __forceinline__ int lane_row_total(const int (&acc)[DECODE_ROWS_PER_W
     return mine;
 }
 
+#ifdef STEP_TIMING
+// Experiment hook (TERN_CUDA_DEFINES=STEP_TIMING): block 0's thread 0 adds the cycles of each part of its matrix
+// phases (slots: staging, quantizing, products, writes, statistics; +8 for gate/up; 13–15, 17, 18 attention's
+// loads, scores, softmax, values and statistics) over every step; decode_step prints them.
+__device__ unsigned long long rows_cycles[20];
+#define ROWS_START long long rows_mark = clock64();
+#define ROWS_MARK(slot)                                                                  \
+    if (threadIdx.x == 0 && blockIdx.x == 0)                                             \
+    {                                                                                    \
+        long long now = clock64();                                                       \
+        atomicAdd(&rows_cycles[slot], (unsigned long long)(now - rows_mark));            \
+        rows_mark = now;                                                                 \
+    }
+#else
+#define ROWS_START
+#define ROWS_MARK(slot)
+#endif
+
 // After the wait for the kernel (or phase) that wrote x: y = (W·q)·(γ/s) for the segments' rows [first, first + n),
 // whose codes are staged (or on their way as this thread's cp.async copies), set or added (accumulate: the residual
-// stream). Lane r of warp w writes row first + w + 8r.
+// stream). Lane r of warp w writes row first + w + 8r. x's statistics come from in_stats (sums null: the block
+// computes them); with out_stats.sums, the rows written (one segment) get theirs, gathered in `produced` (64 floats
+// of shared memory). A block without rows returns at once (n is the same in all its threads).
 __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int width, float epsilon, int groups,
-    const TernarySegments& segments, int first, int n, bool accumulate, const uint4* staged, DecodeInput in, float* reduce)
+    const TernarySegments& segments, int first, int n, bool accumulate, const uint4* staged, DecodeInput in,
+    ChunkStats in_stats, ChunkStats out_stats, float* produced)
 {
+    if (n <= 0)
+        return;
     // The value a lane adds to is loaded first, off the critical path.
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
     int local = warp + lane * DECODE_WARPS;
@@ -252,30 +348,47 @@ __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int 
     int index = row - (k == 0 ? segments.first_row[0] : k == 1 ? segments.first_row[1] : segments.first_row[2]);
     float prior = writes && accumulate ? __ldcg(out + index) : 0.0f;
 
-    stage_input(x, width, in);
-    float s = quantize_input(weighted, width, epsilon, groups, in, reduce);
+    ROWS_START
+    stage_input(x, width, in, in_stats);
+    ROWS_MARK(0)
+    float s = quantize_input(weighted, width, epsilon, groups, in, in_stats);
     copy_async_wait<0>();
     __syncthreads();
+    ROWS_MARK(1)
 
     int acc[1][DECODE_ROWS_PER_WARP];
     staged_rows_dot<1>(staged, 0, n, groups, in.q, acc);
     int mine = lane_row_total(acc[0]);
+    ROWS_MARK(2)
     if (writes)
     {
         float gamma = k == 0 ? segments.gamma[0] : k == 1 ? segments.gamma[1] : segments.gamma[2];
         float factor = gamma / s;
         float value = (float)mine * factor;
-        out[index] = accumulate ? prior + value : value;
+        float y = accumulate ? prior + value : value;
+        out[index] = y;
+        if (out_stats.sums)
+            produced[local] = y;
     }
+    ROWS_MARK(3)
+    if (out_stats.sums)
+    {
+        __syncthreads();
+        write_chunk_stats(produced, first, n, out_stats);
+    }
+    ROWS_MARK(4)
+#ifdef STEP_TIMING
+    if (threadIdx.x == 0 && blockIdx.x == 0)
+        atomicAdd(&rows_cycles[16], 1ull);
+#endif
 }
 
 // y = (W·q)·(γ/s) for the segments' rows [blockIdx.x·rows_per_block, +rows_per_block), set or added (accumulate:
-// the residual stream). Dynamic shared memory: 16·rows_per_block·groups + 576·groups bytes.
+// the residual stream). Dynamic shared memory: 16·rows_per_block·groups + DecodeGrid.InputBytes(groups) bytes.
 extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x, const float* __restrict__ weight,
     int width, float epsilon, int groups, TernarySegments segments, int rows_per_block, int accumulate)
 {
     extern __shared__ uint4 staged[];
-    __shared__ float reduce[32];
     int first = (int)blockIdx.x * rows_per_block;
     int n = min(rows_per_block, segments_rows(segments) - first);
     DecodeInput in = decode_input(staged + rows_per_block * groups, groups);
@@ -284,23 +397,31 @@ extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x,
     copy_async_commit();
     wait_for_previous_kernel();
     let_next_kernel_start();
-    ternary_rows(x, weight != nullptr, width, epsilon, groups, segments, first, n, accumulate != 0, staged, in, reduce);
+    ChunkStats none = {};
+    ternary_rows(x, weight != nullptr, width, epsilon, groups, segments, first, n, accumulate != 0, staged, in, none, none,
+        nullptr);
 }
 
 // After the wait for the kernel (or phase) that wrote x: h = act(gate·x) ⊙ (up·x) for the FFN's rows
 // [first, first + n) (act: ReLU² or SiLU), whose codes of both matrices are staged `stride` uint4 apart (or on their
-// way as this thread's cp.async copies).
+// way as this thread's cp.async copies). Statistics and a block without rows as in ternary_rows.
 __device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int width, float epsilon, int groups,
     float gate_gamma, float up_gamma, int first, int n, int stride, bool silu, float* h, const uint4* staged,
-    DecodeInput in, float* reduce)
+    DecodeInput in, ChunkStats in_stats, ChunkStats out_stats, float* produced)
 {
-    stage_input(x, width, in);
-    float s = quantize_input(weighted, width, epsilon, groups, in, reduce);
+    if (n <= 0)
+        return;
+    ROWS_START
+    stage_input(x, width, in, in_stats);
+    ROWS_MARK(8)
+    float s = quantize_input(weighted, width, epsilon, groups, in, in_stats);
     copy_async_wait<0>();
     __syncthreads();
+    ROWS_MARK(9)
 
     int acc[2][DECODE_ROWS_PER_WARP];
     staged_rows_dot<2>(staged, stride, n, groups, in.q, acc);
+    ROWS_MARK(10)
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
     int local = warp + lane * DECODE_WARPS;
     int gate_dot = lane_row_total(acc[0]), up_dot = lane_row_total(acc[1]);
@@ -310,18 +431,28 @@ __device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int 
         float g = (float)gate_dot * gate_factor;
         float u = (float)up_dot * up_factor;
         float a = silu ? g / (1.0f + portable_exp(-g)) : fmaxf(g, 0.0f) * fmaxf(g, 0.0f);
-        h[first + local] = a * u;
+        float y = a * u;
+        h[first + local] = y;
+        if (out_stats.sums)
+            produced[local] = y;
     }
+    ROWS_MARK(11)
+    if (out_stats.sums)
+    {
+        __syncthreads();
+        write_chunk_stats(produced, first, n, out_stats);
+    }
+    ROWS_MARK(12)
 }
 
 // h = act(gate·x) ⊙ (up·x) for the FFN's rows [blockIdx.x·rows_per_block, +rows_per_block) (act: ReLU² or SiLU);
-// the block stages its rows of both matrices. Dynamic shared memory: 32·rows_per_block·groups + 576·groups bytes.
+// the block stages its rows of both matrices. Dynamic shared memory: 32·rows_per_block·groups +
+// DecodeGrid.InputBytes(groups) bytes.
 extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* x, const float* __restrict__ weight,
     int width, float epsilon, int groups, const uint4* __restrict__ gate, float gate_gamma, const uint4* __restrict__ up,
     float up_gamma, int rows, int rows_per_block, int silu, float* __restrict__ h)
 {
     extern __shared__ uint4 staged[];
-    __shared__ float reduce[32];
     int first = (int)blockIdx.x * rows_per_block;
     int n = min(rows_per_block, rows - first);
     int stride = rows_per_block * groups;
@@ -332,8 +463,9 @@ extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* x,
     copy_async_commit();
     wait_for_previous_kernel();
     let_next_kernel_start();
+    ChunkStats none = {};
     gate_up_rows(x, weight != nullptr, width, epsilon, groups, gate_gamma, up_gamma, first, n, stride, silu != 0, h,
-        staged, in, reduce);
+        staged, in, none, none, nullptr);
 }
 
 #define DECODE_SCORES 8
@@ -359,12 +491,14 @@ __device__ __forceinline__ void prefetch_head_cache(const float* k_cache, const 
 // One token's attention for head h (blocks of 256 threads), RoPE and the cache write included: the new query and key
 // (k_new, this head's KV head; both written by the previous kernel or phase, so read through L2) are rotated in
 // shared memory, the key kept there for the last position and written to the cache by the group's first head, as is
-// the new value; earlier positions come from the cache. Otherwise the arithmetic of `attention`. smem: (3·head_dim +
-// position + 1) floats.
+// the new value; earlier positions come from the cache. Otherwise the arithmetic of `attention`. With
+// out_stats.sums (head_dim a multiple of NORM_CHUNK), the head's output columns get their chunk statistics. smem:
+// (3·head_dim + position + 1) floats.
 __device__ __forceinline__ void attend_decode_head(int h, const float* q, const float* k_new, const float* v_new,
     float* k_cache, float* v_cache, const float* c, const float* sn, int position, int heads, int kv_heads, int head_dim,
-    int neox, float* out, float* smem, float* reduce)
+    int neox, float* out, float* smem, float* reduce, ChunkStats out_stats)
 {
+    ROWS_START
     int group = heads / kv_heads, kv_head = h / group;
     int kv_len = kv_heads * head_dim;
     int n = position + 1;
@@ -392,6 +526,7 @@ __device__ __forceinline__ void attend_decode_head(int h, const float* q, const 
         }
     }
 
+    ROWS_MARK(13)
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, warps = blockDim.x / WARP;
     float scale = 1.0f / sqrtf((float)head_dim);
     // Each warp takes DECODE_SCORES positions at a time, so that their keys' loads are in flight together.
@@ -414,8 +549,10 @@ __device__ __forceinline__ void attend_decode_head(int h, const float* q, const 
         }
     }
     __syncthreads();
+    ROWS_MARK(14)
 
     softmax_in_place(p, n, reduce);
+    ROWS_MARK(15)
 
     // Each dimension's sum runs over the positions in order; the cached values of DECODE_VALUES positions are loaded
     // before they are added, so that their loads (from L2) are in flight together.
@@ -438,7 +575,19 @@ __device__ __forceinline__ void attend_decode_head(int h, const float* q, const 
         }
         acc += p[position] * vs[d];
         out[h * head_dim + d] = acc;
+        // The query is no longer read: its place holds the head's output.
+        qs[d] = acc;
     }
+#ifdef STEP_TIMING
+    __syncthreads();
+#endif
+    ROWS_MARK(17)
+    if (out_stats.sums)
+    {
+        __syncthreads();
+        write_chunk_stats(qs, h * head_dim, head_dim, out_stats);
+    }
+    ROWS_MARK(18)
 }
 
 // A block per head: attend_decode_head. The position (copied up before the step's first kernel) and the head's cached
@@ -457,6 +606,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* 
     prefetch_head_cache(k_cache, v_cache, h, position, heads, kv_heads, head_dim);
     wait_for_previous_kernel();
     int half = head_dim / 2;
+    ChunkStats none = {};
     attend_decode_head(h, q, k_new, v_new, k_cache, v_cache, cos_table + (long long)position * half,
-        sin_table + (long long)position * half, position, heads, kv_heads, head_dim, neox, out, smem, reduce);
+        sin_table + (long long)position * half, position, heads, kv_heads, head_dim, neox, out, smem, reduce, none);
 }

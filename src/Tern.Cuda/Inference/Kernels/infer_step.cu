@@ -11,6 +11,12 @@
 //
 // Everything a phase reads that another block wrote in this launch is read through L2 (__ldcg, cp.async.cg): L1 is
 // not coherent between SMs.
+//
+// A matrix phase's input is normalized and quantized by every block that has rows in it, but its statistics (Σx² and
+// the quantizer's absmax, per chunk of NORM_CHUNK columns) come from the phase that wrote it: each block writes its
+// own rows' chunks, and the readers combine a few hundred numbers with one warp. So the output, gate/up and down
+// phases hand out rows NORM_CHUNK at a time (DecodeStepPlan), and attention writes its head's chunks when head_dim
+// is a multiple of NORM_CHUNK. Two sets of statistics take turns: a phase reads one and writes the other.
 
 // A layer's pointers in the step's table (CudaDecodeStep's layout): the codes of Q, K, V, output, gate, up and down;
 // the weights of the attention norm, its sub-norm, the FFN norm and its sub-norm (null: none); the KV cache; then the
@@ -23,8 +29,9 @@ struct StepLayer
     float gamma[8];
 };
 
-// The shapes of a step (CudaDecodeStep's layout): rows per block of each matrix phase, and the byte sizes of the
-// shared regions A and B.
+// The shapes of a step (CudaDecodeStep's layout): rows per block of each matrix phase, the byte sizes of the
+// shared regions A and B, the chunks of the widest vector (each set of statistics holds that many sums, then as many
+// absmaxes), and whether attention writes its output's statistics.
 struct StepShape
 {
     int dim, q_len, kv_len, ffn, heads, kv_heads, head_dim, neox, silu;
@@ -32,6 +39,7 @@ struct StepShape
     int qkv_rows, o_rows, ffn_rows, down_rows;
     int a_bytes, b_bytes;
     float epsilon;
+    int stat_chunks, attention_stats;
 };
 
 #define STEP_Q 0
@@ -207,14 +215,25 @@ __device__ __forceinline__ void fill_down(const StepLayer& layer, const StepShap
 // A matrix phase whose rows add to the residual stream (output, down), once its region's codes and norm weights have
 // arrived: x (width columns, `groups` groups) normalized, quantized and multiplied, rows_per_block rows a block.
 __device__ __forceinline__ void residual_phase(const float* x, const float* norm, int width, int groups, const uint4* codes,
-    float gamma, int rows_per_block, const StepShape& shape, float* hidden, const uint4* region, uint4* input, float* reduce)
+    float gamma, int rows_per_block, const StepShape& shape, float* hidden, const uint4* region, uint4* input,
+    ChunkStats in_stats, ChunkStats out_stats, float* produced)
 {
     DecodeInput in = decode_input(input, groups);
     in.ws = reinterpret_cast<float*>(const_cast<uint4*>(region + rows_per_block * groups));
     int first;
     int n = block_rows(shape.dim, rows_per_block, first);
     ternary_rows(x, norm != nullptr, width, shape.epsilon, groups, residual_segment(codes, gamma, shape.dim, hidden), first, n,
-        true, region, in, reduce);
+        true, region, in, in_stats, out_stats, produced);
+}
+
+// Statistics set `which` (0 or 1) of `stats`, for a vector to be normalized with `weight`.
+__device__ __forceinline__ ChunkStats step_stats(float* stats, int which, const StepShape& shape, const float* weight)
+{
+    ChunkStats s;
+    s.sums = stats + 2 * which * shape.stat_chunks;
+    s.largest = s.sums + shape.stat_chunks;
+    s.weight = weight;
+    return s;
 }
 
 #ifdef STEP_TIMING
@@ -232,14 +251,16 @@ __device__ __forceinline__ void residual_phase(const float* x, const float* norm
 #endif
 
 // Every layer of a decoding step (one token, hidden state in `hidden`, position step[0]); step[1] is the barrier's
-// counter, zero at the launch. Launched cooperatively with one block of 256 threads per SM. Dynamic shared memory:
-// a_bytes + b_bytes + max(576·max(groups), 4·(3·head_dim + context)).
+// counter, zero at the launch. `stats` holds two sets of chunk statistics (4·stat_chunks floats). Launched
+// cooperatively with one block of 256 threads per SM. Dynamic shared memory: DecodeStepPlan.SharedBytes.
 extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer* __restrict__ layers, int layer_count,
     StepShape shape, float* hidden, float* queries, float* keys, float* values, float* attended, float* activated,
-    const float* __restrict__ cos_table, const float* __restrict__ sin_table, int* step)
+    const float* __restrict__ cos_table, const float* __restrict__ sin_table, int* step, float* stats)
 {
     extern __shared__ uint4 staged[];
     __shared__ float reduce[32];
+    __shared__ float produced[DECODE_WARPS * DECODE_ROWS_PER_WARP];
+    ChunkStats none = {};
     __shared__ unsigned long long fills[2];
     unsigned int parity_a = 0, parity_b = 0;
     uint4* a = staged;
@@ -287,8 +308,10 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         n = block_rows(shape.q_len + 2 * shape.kv_len, shape.qkv_rows, first);
         wait_fill(&fills[0], parity_a);
         STEP_MARK(0);
+        // The first layer's input comes from the host, without statistics; the others' from the down phase before.
         ternary_rows(hidden, layer.norms[0] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
-            qkv_segments(layer, shape, queries, keys, values), first, n, false, a, in, reduce);
+            qkv_segments(layer, shape, queries, keys, values), first, n, false, a, in,
+            l == 0 ? none : step_stats(stats, 0, shape, layer.norms[0]), none, produced);
         __syncthreads();
         STEP_MARK(1);
         if (threadIdx.x == 0)
@@ -303,7 +326,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         for (int h = blockIdx.x; h < shape.heads; h += gridDim.x)
         {
             attend_decode_head(h, queries, keys, values, layer.cache[0], layer.cache[1], c, sn, position, shape.heads,
-                shape.kv_heads, shape.head_dim, shape.neox, attended, reinterpret_cast<float*>(input), reduce);
+                shape.kv_heads, shape.head_dim, shape.neox, attended, reinterpret_cast<float*>(input), reduce,
+                shape.attention_stats ? step_stats(stats, 1, shape, layer.norms[1]) : none);
             __syncthreads();
         }
 #endif
@@ -315,7 +339,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         wait_fill(&fills[1], parity_b);
         STEP_MARK(8);
         residual_phase(attended, layer.norms[1], shape.q_len, shape.q_groups, layer.codes[STEP_O], layer.gamma[STEP_O],
-            shape.o_rows, shape, hidden, b, input, reduce);
+            shape.o_rows, shape, hidden, b, input, shape.attention_stats ? step_stats(stats, 1, shape, layer.norms[1]) : none,
+            step_stats(stats, 0, shape, layer.norms[2]), produced);
         __syncthreads();
         STEP_MARK(9);
         if (threadIdx.x == 0)
@@ -332,7 +357,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         wait_fill(&fills[0], parity_a);
         STEP_MARK(12);
         gate_up_rows(hidden, layer.norms[2] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
-            layer.gamma[STEP_GATE], layer.gamma[STEP_UP], first, n, stride, shape.silu != 0, activated, a, in, reduce);
+            layer.gamma[STEP_GATE], layer.gamma[STEP_UP], first, n, stride, shape.silu != 0, activated, a, in,
+            step_stats(stats, 0, shape, layer.norms[2]), step_stats(stats, 1, shape, layer.norms[3]), produced);
         __syncthreads();
         STEP_MARK(13);
         if (threadIdx.x == 0 && l + 1 < layer_count)
@@ -344,8 +370,10 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         // Down (region B), added to the residual stream.
         wait_fill(&fills[1], parity_b);
         STEP_MARK(16);
+        // The last layer's output goes to the head, which normalizes it in its own launch.
         residual_phase(activated, layer.norms[3], shape.ffn, shape.ffn_groups, layer.codes[STEP_DOWN], layer.gamma[STEP_DOWN],
-            shape.down_rows, shape, hidden, b, input, reduce);
+            shape.down_rows, shape, hidden, b, input, step_stats(stats, 1, shape, layer.norms[3]),
+            l + 1 < layer_count ? step_stats(stats, 0, shape, layers[l + 1].norms[0]) : none, produced);
         STEP_MARK(17);
         if (l + 1 < layer_count)
         {
@@ -369,6 +397,19 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
             spent[5] * per, spent[7] * per, spent[8] * per, spent[9] * per, spent[10] * per, spent[11] * per,
             spent[12] * per, spent[13] * per, spent[14] * per, spent[15] * per, spent[16] * per, spent[17] * per,
             spent[18] * per, spent[19] * per);
+        if (blockIdx.x == 0)
+        {
+            double calls = (double)rows_cycles[16];
+            printf("block 0 ternary_rows per call (%.0f calls): stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f | "
+                "gate_up_rows: stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f\n", calls,
+                rows_cycles[0] / calls, rows_cycles[1] / calls, rows_cycles[2] / calls, rows_cycles[3] / calls, rows_cycles[4] / calls,
+                2 * rows_cycles[8] / calls, 2 * rows_cycles[9] / calls, 2 * rows_cycles[10] / calls, 2 * rows_cycles[11] / calls,
+                2 * rows_cycles[12] / calls);
+            double heads = calls / 3;
+            printf("block 0 attention per head: loads %.0f scores %.0f softmax %.0f values %.0f statistics %.0f\n",
+                rows_cycles[13] / heads, rows_cycles[14] / heads, rows_cycles[15] / heads, rows_cycles[17] / heads,
+                rows_cycles[18] / heads);
+        }
     }
 #endif
 }
