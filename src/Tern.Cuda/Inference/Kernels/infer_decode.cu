@@ -233,6 +233,19 @@ __device__ __forceinline__ void write_chunk_stats(const float* values, int first
     }
 }
 
+// The end of a matrix phase whose output the next phase normalizes (out.sums set): every thread that wrote a row
+// (row first + local, value y) hands it over in `produced`, and the block writes its chunks' statistics.
+__device__ __forceinline__ void write_rows_stats(float y, bool wrote, int local, int first, int n, ChunkStats out,
+    float* produced)
+{
+    if (!out.sums)
+        return;
+    if (wrote)
+        produced[local] = y;
+    __syncthreads();
+    write_chunk_stats(produced, first, n, out);
+}
+
 // The integer dot products of this warp's rows (warp, warp + 8, … below n) of MATS staged matrices (the second
 // `stride` uint4 after the first) with the staged int8 input; every lane gets the totals.
 template <int MATS>
@@ -360,22 +373,17 @@ __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int 
     staged_rows_dot<1>(staged, 0, n, groups, in.q, acc);
     int mine = lane_row_total(acc[0]);
     ROWS_MARK(2)
+    float y = 0.0f;
     if (writes)
     {
         float gamma = k == 0 ? segments.gamma[0] : k == 1 ? segments.gamma[1] : segments.gamma[2];
         float factor = gamma / s;
         float value = (float)mine * factor;
-        float y = accumulate ? prior + value : value;
+        y = accumulate ? prior + value : value;
         out[index] = y;
-        if (out_stats.sums)
-            produced[local] = y;
     }
     ROWS_MARK(3)
-    if (out_stats.sums)
-    {
-        __syncthreads();
-        write_chunk_stats(produced, first, n, out_stats);
-    }
+    write_rows_stats(y, writes, local, first, n, out_stats, produced);
     ROWS_MARK(4)
 #ifdef STEP_TIMING
     if (threadIdx.x == 0 && blockIdx.x == 0)
@@ -425,23 +433,19 @@ __device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int 
     int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
     int local = warp + lane * DECODE_WARPS;
     int gate_dot = lane_row_total(acc[0]), up_dot = lane_row_total(acc[1]);
-    if (lane < DECODE_ROWS_PER_WARP && local < n)
+    bool writes = lane < DECODE_ROWS_PER_WARP && local < n;
+    float y = 0.0f;
+    if (writes)
     {
         float gate_factor = gate_gamma / s, up_factor = up_gamma / s;
         float g = (float)gate_dot * gate_factor;
         float u = (float)up_dot * up_factor;
         float a = silu ? g / (1.0f + portable_exp(-g)) : fmaxf(g, 0.0f) * fmaxf(g, 0.0f);
-        float y = a * u;
+        y = a * u;
         h[first + local] = y;
-        if (out_stats.sums)
-            produced[local] = y;
     }
     ROWS_MARK(11)
-    if (out_stats.sums)
-    {
-        __syncthreads();
-        write_chunk_stats(produced, first, n, out_stats);
-    }
+    write_rows_stats(y, writes, local, first, n, out_stats, produced);
     ROWS_MARK(12)
 }
 

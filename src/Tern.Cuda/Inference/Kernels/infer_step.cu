@@ -177,15 +177,23 @@ __device__ __forceinline__ void fill_qkv(const StepLayer& layer, const StepShape
     bulk_copy(tail, layer.norms[0], norm_bytes(layer.norms[0], shape.dim), fill);
 }
 
-// Region B (thread 0): the block's output codes and the attention sub-norm's weights.
-__device__ __forceinline__ void fill_output(const StepLayer& layer, const StepShape& shape, uint4* b, unsigned long long* fill)
+// Region B (thread 0): one matrix's codes for the block's rows (output or down: `rows` rows of `groups` groups,
+// rows_per_block a block) and the weights of the norm its phase normalizes with (width floats, null: none).
+__device__ __forceinline__ void fill_matrix(const uint4* matrix, const float* norm, int rows, int rows_per_block, int groups,
+    int width, uint4* b, unsigned long long* fill)
 {
     int first;
-    int n = block_rows(shape.dim, shape.o_rows, first);
-    unsigned int codes = (unsigned int)n * shape.q_groups * 16;
-    begin_fill(fill, codes + norm_bytes(layer.norms[1], shape.q_len));
-    bulk_copy(b, layer.codes[STEP_O] + (long long)first * shape.q_groups, codes, fill);
-    bulk_copy(b + shape.o_rows * shape.q_groups, layer.norms[1], norm_bytes(layer.norms[1], shape.q_len), fill);
+    int n = block_rows(rows, rows_per_block, first);
+    unsigned int codes = (unsigned int)n * groups * 16;
+    begin_fill(fill, codes + norm_bytes(norm, width));
+    bulk_copy(b, matrix + (long long)first * groups, codes, fill);
+    bulk_copy(b + rows_per_block * groups, norm, norm_bytes(norm, width), fill);
+}
+
+// Region B: the output codes and the attention sub-norm's weights.
+__device__ __forceinline__ void fill_output(const StepLayer& layer, const StepShape& shape, uint4* b, unsigned long long* fill)
+{
+    fill_matrix(layer.codes[STEP_O], layer.norms[1], shape.dim, shape.o_rows, shape.q_groups, shape.q_len, b, fill);
 }
 
 // Region A (thread 0): the block's gate and up codes and the FFN norm's weights.
@@ -201,15 +209,10 @@ __device__ __forceinline__ void fill_gate_up(const StepLayer& layer, const StepS
     bulk_copy(a + 2 * stride, layer.norms[2], norm_bytes(layer.norms[2], shape.dim), fill);
 }
 
-// Region B (thread 0): the block's down codes and the FFN sub-norm's weights.
+// Region B: the down codes and the FFN sub-norm's weights.
 __device__ __forceinline__ void fill_down(const StepLayer& layer, const StepShape& shape, uint4* b, unsigned long long* fill)
 {
-    int first;
-    int n = block_rows(shape.dim, shape.down_rows, first);
-    unsigned int codes = (unsigned int)n * shape.ffn_groups * 16;
-    begin_fill(fill, codes + norm_bytes(layer.norms[3], shape.ffn));
-    bulk_copy(b, layer.codes[STEP_DOWN] + (long long)first * shape.ffn_groups, codes, fill);
-    bulk_copy(b + shape.down_rows * shape.ffn_groups, layer.norms[3], norm_bytes(layer.norms[3], shape.ffn), fill);
+    fill_matrix(layer.codes[STEP_DOWN], layer.norms[3], shape.dim, shape.down_rows, shape.ffn_groups, shape.ffn, b, fill);
 }
 
 // A matrix phase whose rows add to the residual stream (output, down), once its region's codes and norm weights have
