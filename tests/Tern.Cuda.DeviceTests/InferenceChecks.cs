@@ -15,7 +15,9 @@ namespace Tern.Cuda.DeviceTests;
 /// eight tokens through the matrix-vector kernel, prompts through the int8 tensor-core product; one scale or one per
 /// block) must equal the CPU's formula bit for bit, float products within 1e-5. Models: logits of a prompt and of 128
 /// greedy steps within 1e-3 of the CPU's (max |Δ| over max |logit|) and the same tokens, for every placement; then
-/// the same 128 steps through Session.EvaluateGreedy (the token picked on the device), again the CPU's tokens.
+/// the same 128 steps through Session.EvaluateGreedy (the token picked on the device), again the CPU's tokens; and
+/// the decoding paths that are off by default (the persistent step, attention's keys and values staged in shared
+/// memory).
 /// </summary>
 internal static class InferenceChecks
 {
@@ -81,6 +83,24 @@ internal static class InferenceChecks
                 finally
                 {
                     accelerator.PersistentDecode = persistent;
+                }
+
+                // attention_decode with the first positions' keys and values in shared memory: all that fit, and
+                // only five (the later ones through L2), so both sources and the seam between them are checked.
+                int staging = accelerator.AttentionStagingLimit;
+                try
+                {
+                    foreach (int limit in new[] { CudaAccelerator.AutomaticAttentionStaging, 5 })
+                    {
+                        accelerator.AttentionStagingLimit = limit;
+                        string label = limit == CudaAccelerator.AutomaticAttentionStaging ? "all that fit" : $"{limit} positions";
+                        runner.Run($"model {name} -ngl all, cached keys and values staged in shared memory ({label})",
+                            () => Agreement(path, placements[0].Item2, accelerator, headType: null));
+                    }
+                }
+                finally
+                {
+                    accelerator.AttentionStagingLimit = staging;
                 }
             }
         }

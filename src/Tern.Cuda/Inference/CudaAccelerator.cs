@@ -32,6 +32,20 @@ public sealed class CudaAccelerator : IAccelerator, IDisposable
     /// </summary>
     public bool PersistentDecode { get; set; } = Environment.GetEnvironmentVariable("TERN_CUDA_DECODE") == "step";
 
+    /// <summary>
+    /// The most positions of cached keys and values that a decoding step's attention copies into shared memory before
+    /// it waits for Q, K and V (the rest it reads through L2): <see cref="AutomaticAttentionStaging"/> for as many as
+    /// fit beside the neighbouring launches, 0 for none. None by default until it is measured on a device; the
+    /// environment variable TERN_CUDA_ATTENTION_STAGING (auto, or a number) switches it on.
+    /// </summary>
+    public int AttentionStagingLimit { get; set; } = ParseStagingLimit(Environment.GetEnvironmentVariable("TERN_CUDA_ATTENTION_STAGING"));
+
+    /// <summary><see cref="AttentionStagingLimit"/>: as many positions as fit.</summary>
+    public const int AutomaticAttentionStaging = int.MaxValue;
+
+    private static int ParseStagingLimit(string? value) =>
+        value == "auto" ? AutomaticAttentionStaging : int.TryParse(value, out int limit) && limit > 0 ? limit : 0;
+
     /// <summary>Opens GPU <paramref name="deviceOrdinal"/>, or returns false with one sentence saying why CUDA cannot be used.</summary>
     public static bool TryCreate(int deviceOrdinal, [NotNullWhen(true)] out CudaAccelerator? accelerator, out string whyNot)
     {
@@ -50,7 +64,7 @@ public sealed class CudaAccelerator : IAccelerator, IDisposable
         ArgumentNullException.ThrowIfNull(placement);
         if (config.HeadDim > CudaInferenceKernels.AttentionMaxHeadDim || config.HeadDim % 2 != 0)
             throw new NotSupportedException($"{file.Path}: heads of {config.HeadDim} dimensions are beyond the CUDA attention kernel (even, at most {CudaInferenceKernels.AttentionMaxHeadDim})");
-        return new CudaModelOffload(Context, Kernels, file, config, weights, placement, PersistentDecode);
+        return new CudaModelOffload(Context, Kernels, file, config, weights, placement, PersistentDecode, AttentionStagingLimit);
     }
 
     /// <summary>The inference kernels, compiled (or loaded from the disk cache) at first use.</summary>

@@ -10,7 +10,7 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal sealed class CudaInferenceKernels : IDisposable
 {
-    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu", "infer_step.cu", "infer_sample.cu"];
+    private static readonly string[] SourceFiles = ["infer_common.cuh", "infer_timeline.cuh", "infer_bulk.cuh", "infer_norms.cu", "infer_ternary.cu", "infer_float.cu", "infer_q8.cu", "infer_attention.cu", "infer_decode.cu", "infer_step.cu", "infer_sample.cu"];
 
     /// <summary>Tokens one launch of the matrix-vector kernels computes (TERNARY_MAX_TOKENS, FLOAT_MAX_TOKENS).</summary>
     public const int MatvecTokens = 8;
@@ -34,7 +34,7 @@ internal sealed class CudaInferenceKernels : IDisposable
             text.Append(KernelSource.FromResource(typeof(CudaInferenceKernels).Assembly, file).Text).Append('\n');
         }
 
-        // TERN_CUDA_DEFINES (space-separated NAME or NAME=VALUE) switches the kernels' experiment hooks on, e.g. STEP_TIMING.
+        // TERN_CUDA_DEFINES (space-separated NAME or NAME=VALUE) switches the kernels' experiment hooks on, e.g. STEP_TIMING or KERNEL_TIMELINE.
         string[] defines = (Environment.GetEnvironmentVariable("TERN_CUDA_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var options = new KernelCompileOptions { ExtraOptions = ["--fmad=false"], LineInfo = false, Defines = defines };
         _module = compiler.Compile(KernelSource.FromText("tern_inference.cu", text.ToString()), options);

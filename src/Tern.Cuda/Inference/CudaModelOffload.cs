@@ -25,11 +25,13 @@ internal sealed class CudaModelOffload : IModelOffload
     private readonly DeviceMatrix? _head;
     private readonly DeviceBuffer<float> _cos, _sin;
     private readonly bool[] _fused = [];
+    private readonly int _attentionStagingLimit;
 
     public CudaModelOffload(CudaContext context, CudaInferenceKernels kernels, GgufFile file, ModelConfig config, ModelWeights weights, ModelPlacement placement,
-        bool persistentDecode = true)
+        bool persistentDecode = true, int attentionStagingLimit = 0)
     {
         Config = config;
+        _attentionStagingLimit = attentionStagingLimit;
         Context = context;
         int blocks = config.BlockCount;
         FirstLayer = placement.FirstGpuLayer(blocks);
@@ -260,7 +262,10 @@ internal sealed class CudaModelOffload : IModelOffload
         attention.Add(c.HeadDim);
         attention.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
         attention.Add(ws.AttentionOutput.Pointer);
-        ws.Kernels.AttentionDecode.LaunchOverlapped(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength), ws.Stream, ref attention);
+        int capacity = DecodeAttentionCapacity(layer, contextLength);
+        attention.Add(DecodeAttentionScoreFloats(contextLength) - (3 * c.HeadDim));
+        attention.Add(capacity);
+        ws.Kernels.AttentionDecode.LaunchOverlapped(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength, capacity), ws.Stream, ref attention);
 
         var o = (DeviceTernaryMatrix)layer.Output;
         var (output, outputRows) = TernarySegments.Of([o], [ws.Hidden.Pointer]);
@@ -283,7 +288,7 @@ internal sealed class CudaModelOffload : IModelOffload
         gated.Add(grid.RowsPerBlock);
         gated.Add(c.Activation == FfnActivation.Silu ? 1 : 0);
         gated.Add(ws.Activated.Pointer);
-        ws.Kernels.DecodeGateUp.LaunchOverlapped(grid.Blocks, 256, grid.SharedBytes, ws.Stream, ref gated);
+        ws.Kernels.DecodeGateUp.LaunchOverlapped(grid.Blocks, DecodeGrid.Threads, grid.SharedBytes, ws.Stream, ref gated);
 
         var down = (DeviceTernaryMatrix)layer.Down;
         var (downSegments, downRows) = TernarySegments.Of([down], [ws.Hidden.Pointer]);
@@ -303,7 +308,7 @@ internal sealed class CudaModelOffload : IModelOffload
         arguments.Add(segments);
         arguments.Add(grid.RowsPerBlock);
         arguments.Add(accumulate ? 1 : 0);
-        ws.Kernels.DecodeTernary.LaunchOverlapped(grid.Blocks, 256, grid.SharedBytes, ws.Stream, ref arguments);
+        ws.Kernels.DecodeTernary.LaunchOverlapped(grid.Blocks, DecodeGrid.Threads, grid.SharedBytes, ws.Stream, ref arguments);
     }
 
     /// <summary>The split of a fused decoding kernel's rows over the GPU's SMs (null: a row does not fit in shared memory).</summary>
@@ -311,7 +316,32 @@ internal sealed class CudaModelOffload : IModelOffload
         DecodeGrid.For(rows, groups, matrices, Context.MultiprocessorCount, Workspace.Kernels.DecodeSharedLimit);
 
     /// <summary>attention_decode's shared memory: the query, the new key and value, and the scores of every position.</summary>
-    internal int DecodeAttentionSharedBytes(int contextLength) => ((3 * Config.HeadDim) + contextLength) * sizeof(float);
+    /// <summary>attention_decode's query, key, value and scores (the scores padded to whole float4s).</summary>
+    private int DecodeAttentionScoreFloats(int contextLength) => (3 * Config.HeadDim) + ((contextLength + 3) / 4 * 4);
+
+    internal int DecodeAttentionSharedBytes(int contextLength, int capacity) =>
+        (DecodeAttentionScoreFloats(contextLength) + (2 * capacity * Config.HeadDim)) * sizeof(float);
+
+    /// <summary>
+    /// Positions whose cached keys and values attention_decode copies into shared memory before it waits for Q/K/V
+    /// (the rest it reads through L2). An attention block shares its SM with a block of the Q/K/V launch before it
+    /// and of the output launch after it (programmatic dependent launch), so it takes what those two leave, less a
+    /// reserve for the blocks' static shared memory.
+    /// </summary>
+    private int DecodeAttentionCapacity(DeviceLayer layer, int contextLength)
+    {
+        if (Config.HeadDim % 4 != 0 || _attentionStagingLimit <= 0)
+            return 0;
+        var query = (DeviceTernaryMatrix)layer.Query;
+        var output = (DeviceTernaryMatrix)layer.Output;
+        int qkvRows = query.Rows + layer.Key.Rows + layer.Value.Rows;
+        int neighbours = Grid(qkvRows, query.Groups, 1)!.Value.SharedBytes + Grid(output.Rows, output.Groups, 1)!.Value.SharedBytes;
+        int free = Context.MaxSharedMemoryPerBlockOptIn - neighbours - AttentionSharedReserve - (DecodeAttentionScoreFloats(contextLength) * sizeof(float));
+        return Math.Clamp(free / (2 * Config.HeadDim * sizeof(float)), 0, Math.Min(contextLength, _attentionStagingLimit));
+    }
+
+    /// <summary>Shared memory the driver reserves for each of three blocks on an SM, and their static shared memory.</summary>
+    private const int AttentionSharedReserve = 4096;
 
     /// <summary>
     /// Whether a block's decoding step can run fused: all seven matrices ternary with one scale each (the matrices

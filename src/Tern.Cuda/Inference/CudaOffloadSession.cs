@@ -23,7 +23,7 @@ internal sealed class CudaOffloadSession : IOffloadSession
         _model = model;
         ContextLength = contextLength;
         int layers = model.Layers.Count;
-        int shared = model.DecodeAttentionSharedBytes(contextLength);
+        int shared = model.DecodeAttentionSharedBytes(contextLength, capacity: 0);
         if (shared > model.Context.MaxSharedMemoryPerBlockOptIn)
         {
             throw new NotSupportedException(

@@ -6,6 +6,12 @@ namespace Tern.Cuda.Inference;
 /// </summary>
 internal readonly record struct DecodeGrid(int RowsPerBlock, int Blocks, int SharedBytes)
 {
+    /// <summary>
+    /// Threads of a decoding block: DECODE_THREADS in infer_decode.cu (eight warps; 16 and 32 measured slower on the
+    /// H100, docs/performance.md).
+    /// </summary>
+    public const int Threads = 256;
+
     /// <summary>DECODE_WARPS · DECODE_ROWS_PER_WARP in infer_decode.cu.</summary>
     public const int MaxRowsPerBlock = 64;
 

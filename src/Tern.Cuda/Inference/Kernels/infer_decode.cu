@@ -1,7 +1,7 @@
 // A decoding step's fused kernels (one token, every matrix ternary with one scale). A layer is five launches: Q/K/V,
 // attention, output, gate/up, down. Each matrix kernel splits the rows over about one block per SM, and each block
-// first starts copying its whole slice of the codes, and the norm's weights, into shared memory (cp.async, which
-// holds no registers while the data is on its way), before it waits for the previous kernel: launched overlapped
+// first starts copying its whole slice of the codes, and the norm's weights, into shared memory (bulk copies,
+// infer_bulk.cuh: one instruction a run of rows), before it waits for the previous kernel: launched overlapped
 // (programmatic dependent launch), the next kernel's blocks are resident and streaming their weights while the current
 // one computes. After the wait a block loads the input vector once into shared memory, normalizes and quantizes it
 // there (every block computes the same int8 vector, in the CPU engine's order), then multiplies from shared memory.
@@ -11,8 +11,10 @@
 // Shared memory of a block: the codes of its rows (of each matrix), then the input as int8, as floats, its chunk
 // statistics and the norm's weights, padded to 64·groups columns (DecodeGrid.InputBytes).
 
-// Warps of a decoding block and the rows of one matrix each takes at most (rows_per_block ≤ 8·8).
+// Warps of a decoding block and the rows of one matrix each takes at most (rows_per_block ≤ 8·8). Sixteen and 32 warps
+// measured slower (tg128 707 and 697 against 763 t/s on the H100).
 #define DECODE_WARPS 8
+#define DECODE_THREADS (DECODE_WARPS * WARP)
 #define DECODE_ROWS_PER_WARP 8
 
 // Up to three matrices that read the same input (Q, K and V), each with its rows, scale γ, output and the first row
@@ -26,31 +28,6 @@ struct TernarySegments
     int first_row[3];
     int count;
 };
-
-__device__ __forceinline__ void copy_async_16(void* shared, const void* global)
-{
-    unsigned int address = (unsigned int)__cvta_generic_to_shared(shared);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(address), "l"(global) : "memory");
-}
-
-__device__ __forceinline__ void copy_async_commit()
-{
-    asm volatile("cp.async.commit_group;" ::: "memory");
-}
-
-// Waits until all but the `pending` most recently committed groups of this thread's copies have arrived.
-template <int pending>
-__device__ __forceinline__ void copy_async_wait()
-{
-    asm volatile("cp.async.wait_group %0;" ::"n"(pending) : "memory");
-}
-
-// Starts the copy of `count` consecutive uint4 into shared memory, spread over the block's threads.
-__device__ __forceinline__ void stage_async(const uint4* __restrict__ source, int count, uint4* staged)
-{
-    for (int i = threadIdx.x; i < count; i += DECODE_WARPS * WARP)
-        copy_async_16(staged + i, source + i);
-}
 
 // Where the input lives in a block's shared memory, after the codes: q (64·groups int8, in quantize_input's order),
 // xs (the input, floats), chunks (8 floats per group: the chunk statistics when the block computes them itself) and
@@ -83,14 +60,11 @@ struct ChunkStats
     const float* weight;
 };
 
-// Before the wait: starts copying the norm's weights (width a multiple of 4) as their own group of copies, and zeros
-// the padding of xs and ws. The codes' copies are committed after these.
-__device__ __forceinline__ void stage_norm_weights(const float* __restrict__ weight, int width, int groups, DecodeInput in)
+// Before the wait: zeros the padding of xs and ws past the input's width (the norm's weights are bulk-copied in front
+// of it).
+__device__ __forceinline__ void zero_input_padding(int width, int groups, DecodeInput in)
 {
-    if (weight)
-        stage_async(reinterpret_cast<const uint4*>(weight), width / 4, reinterpret_cast<uint4*>(in.ws));
-    copy_async_commit();
-    for (int c = width + threadIdx.x; c < 64 * groups; c += 256)
+    for (int c = width + threadIdx.x; c < 64 * groups; c += DECODE_THREADS)
     {
         in.xs[c] = 0.0f;
         in.ws[c] = 0.0f;
@@ -111,30 +85,30 @@ __device__ __forceinline__ void stage_input(const float* x, int width, DecodeInp
 #pragma unroll
     for (int k = 0; k < STAGE_STATS; k++)
     {
-        int i = threadIdx.x + 256 * k;
+        int i = threadIdx.x + DECODE_THREADS * k;
         sums[k] = i < chunks ? __ldcg(stats.sums + i) : 0.0f;
         largest[k] = i < chunks ? __ldcg(stats.largest + i) : 0.0f;
     }
     const float4* x4 = reinterpret_cast<const float4*>(x);
     float4* xs4 = reinterpret_cast<float4*>(in.xs);
     int quads = width / 4;
-    for (int i0 = threadIdx.x; i0 < quads; i0 += 256 * STAGE_BATCH)
+    for (int i0 = threadIdx.x; i0 < quads; i0 += DECODE_THREADS * STAGE_BATCH)
     {
         float4 v[STAGE_BATCH];
 #pragma unroll
         for (int k = 0; k < STAGE_BATCH; k++)
-            v[k] = i0 + 256 * k < quads ? __ldcg(x4 + i0 + 256 * k) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            v[k] = i0 + DECODE_THREADS * k < quads ? __ldcg(x4 + i0 + DECODE_THREADS * k) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll
         for (int k = 0; k < STAGE_BATCH; k++)
         {
-            if (i0 + 256 * k < quads)
-                xs4[i0 + 256 * k] = v[k];
+            if (i0 + DECODE_THREADS * k < quads)
+                xs4[i0 + DECODE_THREADS * k] = v[k];
         }
     }
 #pragma unroll
     for (int k = 0; k < STAGE_STATS; k++)
     {
-        int i = threadIdx.x + 256 * k;
+        int i = threadIdx.x + DECODE_THREADS * k;
         if (i < chunks)
         {
             in.chunks[i] = sums[k];
@@ -142,7 +116,7 @@ __device__ __forceinline__ void stage_input(const float* x, int width, DecodeInp
         }
     }
     // Vectors wider than STAGE_STATS·256 chunks (16,384 columns): the rest one load at a time.
-    for (int i = threadIdx.x + 256 * STAGE_STATS; i < chunks; i += 256)
+    for (int i = threadIdx.x + DECODE_THREADS * STAGE_STATS; i < chunks; i += DECODE_THREADS)
     {
         in.chunks[i] = __ldcg(stats.sums + i);
         in.chunks[chunks + i] = __ldcg(stats.largest + i);
@@ -190,7 +164,6 @@ __device__ __forceinline__ NormScales staged_norm_scales(const float* xs, const 
 // of consecutive groups read consecutive chunks. Waits for the norm's weights; returns s, with q complete.
 __device__ float quantize_input(bool weighted, int width, float epsilon, int groups, DecodeInput in, ChunkStats stats)
 {
-    copy_async_wait<1>();
     __syncthreads();
     const float* xs = in.xs;
     const float* ws = in.ws;
@@ -199,7 +172,7 @@ __device__ float quantize_input(bool weighted, int width, float epsilon, int gro
                               : staged_norm_scales(xs, weighted ? ws : nullptr, width, epsilon, in.chunks);
     // Four consecutive columns a thread: consecutive threads, consecutive words of shared memory.
     unsigned int* q_words = reinterpret_cast<unsigned int*>(in.q);
-    for (int c0 = 4 * threadIdx.x; c0 < 64 * groups; c0 += 1024)
+    for (int c0 = 4 * threadIdx.x; c0 < 64 * groups; c0 += 4 * DECODE_THREADS)
     {
         float4 x4 = *reinterpret_cast<const float4*>(xs + c0);
         float4 w4 = *reinterpret_cast<const float4*>(ws + c0);
@@ -214,6 +187,104 @@ __device__ float quantize_input(bool weighted, int width, float epsilon, int gro
         }
         int chunk = ((c0 >> 4) & 3) * groups + (c0 >> 6);
         q_words[chunk * 4 + ((c0 & 15) >> 2)] = word;
+    }
+    __syncthreads();
+    return n.s;
+}
+
+// Chunks of NORM_CHUNK columns a thread of quantize_direct holds in registers: inputs up to
+// DIRECT_CHUNKS·NORM_CHUNK·DECODE_THREADS = 16,384 columns.
+#define DIRECT_CHUNKS 4
+
+// Experiment switch (TERN_CUDA_DEFINES=DECODE_DIRECT_QUANTIZE): the launched decoding kernels quantize their input
+// with quantize_direct instead of stage_input and quantize_input. Off until it is measured and checked on a device.
+#ifdef DECODE_DIRECT_QUANTIZE
+#define DIRECT_QUANTIZE true
+#else
+#define DIRECT_QUANTIZE false
+#endif
+
+__device__ __forceinline__ bool quantizes_direct(int width)
+{
+    return DIRECT_QUANTIZE && norm_chunks(width) <= DIRECT_CHUNKS * DECODE_THREADS;
+}
+
+// quantize_input's values and order without staging x in shared memory: thread t loads chunks t, t + 256, … of x
+// (written by the previous kernel: read through L2) into registers, writes their statistics (in
+// staged_norm_scales' order) to in.chunks, and after the block's barrier and combine_chunks quantizes them from the
+// registers, each chunk's 16 int8 one 16-byte store into q's layout (chunk k of group g at (k mod 4)·groups + k/4).
+// The norm's weights are staged in in.ws (padded with zeros); the padding chunks up to 64·groups columns get zeros.
+// Needs quantizes_direct(width). Returns s, with q complete.
+__device__ float quantize_direct(const float* x, bool weighted, int width, float epsilon, int groups, DecodeInput in)
+{
+    int count = norm_chunks(width);
+    float4 v[DIRECT_CHUNKS][NORM_CHUNK / 4];
+#pragma unroll
+    for (int c = 0; c < DIRECT_CHUNKS; c++)
+    {
+        int c0 = (threadIdx.x + c * DECODE_THREADS) * NORM_CHUNK;
+#pragma unroll
+        for (int j = 0; j < NORM_CHUNK / 4; j++)
+        {
+            int column = c0 + 4 * j;
+            v[c][j] = column < width ? __ldcg(reinterpret_cast<const float4*>(x + column)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
+    }
+#pragma unroll
+    for (int c = 0; c < DIRECT_CHUNKS; c++)
+    {
+        int k = threadIdx.x + c * DECODE_THREADS;
+        if (k < count)
+        {
+            int c0 = k * NORM_CHUNK;
+            float sum = 0.0f, largest = 0.0f;
+#pragma unroll
+            for (int j = 0; j < NORM_CHUNK / 4; j++)
+            {
+                float4 w4 = weighted ? *reinterpret_cast<const float4*>(in.ws + c0 + 4 * j) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                float xv[4] = {v[c][j].x, v[c][j].y, v[c][j].z, v[c][j].w};
+                float wv[4] = {w4.x, w4.y, w4.z, w4.w};
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+                {
+                    if (c0 + 4 * j + i < width)
+                    {
+                        sum += xv[i] * xv[i];
+                        largest = fmaxf(largest, fabsf(weighted ? wv[i] * xv[i] : xv[i]));
+                    }
+                }
+            }
+            in.chunks[k] = sum;
+            in.chunks[count + k] = largest;
+        }
+    }
+    __syncthreads();
+    NormScales n = combine_chunks(in.chunks, in.chunks + count, count, weighted, width, epsilon);
+#pragma unroll
+    for (int c = 0; c < DIRECT_CHUNKS; c++)
+    {
+        int k = threadIdx.x + c * DECODE_THREADS;
+        if (k < 4 * groups)
+        {
+            int c0 = k * NORM_CHUNK;
+            unsigned int words[NORM_CHUNK / 4];
+#pragma unroll
+            for (int j = 0; j < NORM_CHUNK / 4; j++)
+            {
+                float4 w4 = *reinterpret_cast<const float4*>(in.ws + c0 + 4 * j);
+                float xv[4] = {v[c][j].x, v[c][j].y, v[c][j].z, v[c][j].w};
+                float wv[4] = {w4.x, w4.y, w4.z, w4.w};
+                unsigned int word = 0;
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+                {
+                    signed char value = c0 + 4 * j + i < width ? quantize_int8(normalized(xv[i], wv[i], weighted, n), n.s) : (signed char)0;
+                    word |= (unsigned int)(unsigned char)value << (8 * i);
+                }
+                words[j] = word;
+            }
+            in.q[(k & 3) * groups + (k >> 2)] = make_int4((int)words[0], (int)words[1], (int)words[2], (int)words[3]);
+        }
     }
     __syncthreads();
     return n.s;
@@ -297,8 +368,9 @@ __device__ __forceinline__ int segments_rows(const TernarySegments& segments)
         : segments.first_row[2] + segments.rows[2];
 }
 
-// Starts copying the codes of the segments' rows [first, first + n) into `staged` (row by row, groups uint4 a row).
-__device__ __forceinline__ void stage_segments(const TernarySegments& segments, int first, int n, int groups, uint4* staged)
+// Thread 0: bulk-copies the codes of the segments' rows [first, first + n) into `staged` (groups uint4 a row).
+__device__ __forceinline__ void fill_segments(const TernarySegments& segments, int first, int n, int groups, uint4* staged,
+    unsigned long long* fill)
 {
 #pragma unroll
     for (int k = 0; k < 3; k++)
@@ -307,7 +379,8 @@ __device__ __forceinline__ void stage_segments(const TernarySegments& segments, 
         {
             int lo = max(first, segments.first_row[k]), hi = min(first + n, segments.first_row[k] + segments.rows[k]);
             if (lo < hi)
-                stage_async(segments.codes[k] + (long long)(lo - segments.first_row[k]) * groups, (hi - lo) * groups, staged + (lo - first) * groups);
+                bulk_copy(staged + (lo - first) * groups, segments.codes[k] + (long long)(lo - segments.first_row[k]) * groups,
+                    (unsigned int)(hi - lo) * groups * 16, fill);
         }
     }
 }
@@ -322,32 +395,14 @@ __device__ __forceinline__ int lane_row_total(const int (&acc)[DECODE_ROWS_PER_W
     return mine;
 }
 
-#ifdef STEP_TIMING
-// Experiment hook (TERN_CUDA_DEFINES=STEP_TIMING): block 0's thread 0 adds the cycles of each part of its matrix
-// phases (slots: staging, quantizing, products, writes, statistics; +8 for gate/up; 13–15, 17, 18 attention's
-// loads, scores, softmax, values and statistics) over every step; decode_step prints them.
-__device__ unsigned long long rows_cycles[20];
-#define ROWS_START long long rows_mark = clock64();
-#define ROWS_MARK(slot)                                                                  \
-    if (threadIdx.x == 0 && blockIdx.x == 0)                                             \
-    {                                                                                    \
-        long long now = clock64();                                                       \
-        atomicAdd(&rows_cycles[slot], (unsigned long long)(now - rows_mark));            \
-        rows_mark = now;                                                                 \
-    }
-#else
-#define ROWS_START
-#define ROWS_MARK(slot)
-#endif
-
 // After the wait for the kernel (or phase) that wrote x: y = (W·q)·(γ/s) for the segments' rows [first, first + n),
-// whose codes are staged (or on their way as this thread's cp.async copies), set or added (accumulate: the residual
+// whose codes and norm weights are staged (the caller waited for their fill), set or added (accumulate: the residual
 // stream). Lane r of warp w writes row first + w + 8r. x's statistics come from in_stats (sums null: the block
 // computes them); with out_stats.sums, the rows written (one segment) get theirs, gathered in `produced` (64 floats
 // of shared memory). A block without rows returns at once (n is the same in all its threads).
 __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int width, float epsilon, int groups,
     const TernarySegments& segments, int first, int n, bool accumulate, const uint4* staged, DecodeInput in,
-    ChunkStats in_stats, ChunkStats out_stats, float* produced)
+    ChunkStats in_stats, ChunkStats out_stats, float* produced, bool direct)
 {
     if (n <= 0)
         return;
@@ -362,11 +417,10 @@ __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int 
     float prior = writes && accumulate ? __ldcg(out + index) : 0.0f;
 
     ROWS_START
-    stage_input(x, width, in, in_stats);
+    if (!direct)
+        stage_input(x, width, in, in_stats);
     ROWS_MARK(0)
-    float s = quantize_input(weighted, width, epsilon, groups, in, in_stats);
-    copy_async_wait<0>();
-    __syncthreads();
+    float s = direct ? quantize_direct(x, weighted, width, epsilon, groups, in) : quantize_input(weighted, width, epsilon, groups, in, in_stats);
     ROWS_MARK(1)
 
     int acc[1][DECODE_ROWS_PER_WARP];
@@ -393,38 +447,49 @@ __device__ __forceinline__ void ternary_rows(const float* x, bool weighted, int 
 
 // y = (W·q)·(γ/s) for the segments' rows [blockIdx.x·rows_per_block, +rows_per_block), set or added (accumulate:
 // the residual stream). Dynamic shared memory: 16·rows_per_block·groups + DecodeGrid.InputBytes(groups) bytes.
-extern "C" __global__ void __launch_bounds__(256) decode_ternary(const float* x, const float* __restrict__ weight,
+extern "C" __global__ void __launch_bounds__(DECODE_THREADS) decode_ternary(const float* x, const float* __restrict__ weight,
     int width, float epsilon, int groups, TernarySegments segments, int rows_per_block, int accumulate)
 {
+    TIMELINE_START
     extern __shared__ uint4 staged[];
     int first = (int)blockIdx.x * rows_per_block;
     int n = min(rows_per_block, segments_rows(segments) - first);
     DecodeInput in = decode_input(staged + rows_per_block * groups, groups);
-    stage_norm_weights(weight, width, groups, in);
-    stage_segments(segments, first, n, groups, staged);
-    copy_async_commit();
+    __shared__ unsigned long long fill;
+    if (threadIdx.x == 0)
+    {
+        init_fill(&fill);
+        begin_fill(&fill, (unsigned int)n * groups * 16 + norm_bytes(weight, width));
+        bulk_copy(in.ws, weight, norm_bytes(weight, width), &fill);
+        fill_segments(segments, first, n, groups, staged, &fill);
+    }
+    zero_input_padding(width, groups, in);
+    __syncthreads();
     wait_for_previous_kernel();
+    TIMELINE_RELEASED
     let_next_kernel_start();
+    unsigned int parity = 0;
+    wait_fill(&fill, parity);
     ChunkStats none = {};
     ternary_rows(x, weight != nullptr, width, epsilon, groups, segments, first, n, accumulate != 0, staged, in, none, none,
-        nullptr);
+        nullptr, quantizes_direct(width));
+    TIMELINE_END(TIMELINE_TERNARY)
 }
 
 // After the wait for the kernel (or phase) that wrote x: h = act(gate·x) ⊙ (up·x) for the FFN's rows
-// [first, first + n) (act: ReLU² or SiLU), whose codes of both matrices are staged `stride` uint4 apart (or on their
-// way as this thread's cp.async copies). Statistics and a block without rows as in ternary_rows.
+// [first, first + n) (act: ReLU² or SiLU), whose codes of both matrices are staged `stride` uint4 apart (the
+// caller waited for their fill). Statistics and a block without rows as in ternary_rows.
 __device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int width, float epsilon, int groups,
     float gate_gamma, float up_gamma, int first, int n, int stride, bool silu, float* h, const uint4* staged,
-    DecodeInput in, ChunkStats in_stats, ChunkStats out_stats, float* produced)
+    DecodeInput in, ChunkStats in_stats, ChunkStats out_stats, float* produced, bool direct)
 {
     if (n <= 0)
         return;
     ROWS_START
-    stage_input(x, width, in, in_stats);
+    if (!direct)
+        stage_input(x, width, in, in_stats);
     ROWS_MARK(8)
-    float s = quantize_input(weighted, width, epsilon, groups, in, in_stats);
-    copy_async_wait<0>();
-    __syncthreads();
+    float s = direct ? quantize_direct(x, weighted, width, epsilon, groups, in) : quantize_input(weighted, width, epsilon, groups, in, in_stats);
     ROWS_MARK(9)
 
     int acc[2][DECODE_ROWS_PER_WARP];
@@ -452,41 +517,55 @@ __device__ __forceinline__ void gate_up_rows(const float* x, bool weighted, int 
 // h = act(gate·x) ⊙ (up·x) for the FFN's rows [blockIdx.x·rows_per_block, +rows_per_block) (act: ReLU² or SiLU);
 // the block stages its rows of both matrices. Dynamic shared memory: 32·rows_per_block·groups +
 // DecodeGrid.InputBytes(groups) bytes.
-extern "C" __global__ void __launch_bounds__(256) decode_gate_up(const float* x, const float* __restrict__ weight,
+extern "C" __global__ void __launch_bounds__(DECODE_THREADS) decode_gate_up(const float* x, const float* __restrict__ weight,
     int width, float epsilon, int groups, const uint4* __restrict__ gate, float gate_gamma, const uint4* __restrict__ up,
     float up_gamma, int rows, int rows_per_block, int silu, float* __restrict__ h)
 {
+    TIMELINE_START
     extern __shared__ uint4 staged[];
     int first = (int)blockIdx.x * rows_per_block;
     int n = min(rows_per_block, rows - first);
     int stride = rows_per_block * groups;
     DecodeInput in = decode_input(staged + 2 * stride, groups);
-    stage_norm_weights(weight, width, groups, in);
-    stage_async(gate + (long long)first * groups, n * groups, staged);
-    stage_async(up + (long long)first * groups, n * groups, staged + stride);
-    copy_async_commit();
+    __shared__ unsigned long long fill;
+    if (threadIdx.x == 0)
+    {
+        unsigned int codes = (unsigned int)n * groups * 16;
+        init_fill(&fill);
+        begin_fill(&fill, 2 * codes + norm_bytes(weight, width));
+        bulk_copy(in.ws, weight, norm_bytes(weight, width), &fill);
+        bulk_copy(staged, gate + (long long)first * groups, codes, &fill);
+        bulk_copy(staged + stride, up + (long long)first * groups, codes, &fill);
+    }
+    zero_input_padding(width, groups, in);
+    __syncthreads();
     wait_for_previous_kernel();
+    TIMELINE_RELEASED
     let_next_kernel_start();
+    unsigned int parity = 0;
+    wait_fill(&fill, parity);
     ChunkStats none = {};
     gate_up_rows(x, weight != nullptr, width, epsilon, groups, gate_gamma, up_gamma, first, n, stride, silu != 0, h,
-        staged, in, none, none, nullptr);
+        staged, in, none, none, nullptr, quantizes_direct(width));
+    TIMELINE_END(TIMELINE_GATE_UP)
 }
 
 #define DECODE_SCORES 8
 #define DECODE_VALUES 32
 
-// The cached keys and values of head h's KV head up to `position`, asked into L2 (by the group's first head only).
-__device__ __forceinline__ void prefetch_head_cache(const float* k_cache, const float* v_cache, int h, int position,
+// The cached keys and values of head h's KV head at positions [from, position), asked into L2 (by the group's first
+// head only).
+__device__ __forceinline__ void prefetch_head_cache(const float* k_cache, const float* v_cache, int h, int from, int position,
     int heads, int kv_heads, int head_dim)
 {
     int group = heads / kv_heads, kv_head = h / group;
     int kv_len = kv_heads * head_dim;
-    if (h % group != 0)
+    if (h % group != 0 || from >= position)
         return;
     int lines = head_dim / 32;
-    for (int i = threadIdx.x; i < position * lines; i += blockDim.x)
+    for (int i = threadIdx.x; i < (position - from) * lines; i += blockDim.x)
     {
-        long long offset = (long long)(i / lines) * kv_len + kv_head * head_dim + (i % lines) * 32;
+        long long offset = (long long)(from + i / lines) * kv_len + kv_head * head_dim + (i % lines) * 32;
         prefetch_l2(k_cache + offset);
         prefetch_l2(v_cache + offset);
     }
@@ -495,12 +574,14 @@ __device__ __forceinline__ void prefetch_head_cache(const float* k_cache, const 
 // One token's attention for head h (blocks of 256 threads), RoPE and the cache write included: the new query and key
 // (k_new, this head's KV head; both written by the previous kernel or phase, so read through L2) are rotated in
 // shared memory, the key kept there for the last position and written to the cache by the group's first head, as is
-// the new value; earlier positions come from the cache. Otherwise the arithmetic of `attention`. With
+// the new value; earlier positions come from the cache, the first `staged` of them from copies in shared memory
+// (staged_k, staged_v: head_dim floats a position). Otherwise the arithmetic of `attention`. With
 // out_stats.sums (head_dim a multiple of NORM_CHUNK), the head's output columns get their chunk statistics. smem:
 // (3·head_dim + position + 1) floats.
 __device__ __forceinline__ void attend_decode_head(int h, const float* q, const float* k_new, const float* v_new,
     float* k_cache, float* v_cache, const float* c, const float* sn, int position, int heads, int kv_heads, int head_dim,
-    int neox, float* out, float* smem, float* reduce, ChunkStats out_stats)
+    int neox, float* out, float* smem, float* reduce, ChunkStats out_stats, const float* staged_k, const float* staged_v,
+    int staged)
 {
     ROWS_START
     int group = heads / kv_heads, kv_head = h / group;
@@ -541,7 +622,7 @@ __device__ __forceinline__ void attend_decode_head(int h, const float* q, const 
         for (int r = 0; r < DECODE_SCORES; r++)
         {
             int j = j0 + r;
-            kr[r] = j >= position ? ks : k_cache + (long long)j * kv_len + kv_head * head_dim;
+            kr[r] = j >= position ? ks : j < staged ? staged_k + j * head_dim : k_cache + (long long)j * kv_len + kv_head * head_dim;
         }
         float dots[DECODE_SCORES];
         warp_order_dots<DECODE_SCORES>(qs, kr, head_dim, dots);
@@ -562,9 +643,11 @@ __device__ __forceinline__ void attend_decode_head(int h, const float* q, const 
     // before they are added, so that their loads (from L2) are in flight together.
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
     {
-        const float* vr = v_cache + kv_head * head_dim + d;
         float acc = 0.0f;
-        for (int j0 = 0; j0 < position; j0 += DECODE_VALUES)
+        for (int j = 0; j < staged; j++)
+            acc += p[j] * staged_v[j * head_dim + d];
+        const float* vr = v_cache + kv_head * head_dim + d;
+        for (int j0 = staged; j0 < position; j0 += DECODE_VALUES)
         {
             float v[DECODE_VALUES];
 #pragma unroll
@@ -595,22 +678,54 @@ __device__ __forceinline__ void attend_decode_head(int h, const float* q, const 
 }
 
 // A block per head: attend_decode_head. The position (copied up before the step's first kernel) and the head's cached
-// keys and values (written by earlier steps) do not depend on the previous kernel: the cache's lines are fetched
-// into L2 while Q, K and V are computed. Dynamic shared memory: (3·head_dim + context) floats.
+// keys and values (written by earlier steps) do not depend on the previous kernel: the cached keys and values of the
+// first `capacity` positions are bulk-copied into shared memory, and the lines of any later ones fetched into L2,
+// while Q, K and V are computed. Dynamic shared memory: (3·head_dim + context + 2·capacity·head_dim) floats.
 extern "C" __global__ void __launch_bounds__(256) attention_decode(const float* q, const float* k_new,
     const float* v_new, float* __restrict__ k_cache, float* __restrict__ v_cache, const float* __restrict__ cos_table,
     const float* __restrict__ sin_table, const int* __restrict__ step, int heads, int kv_heads, int head_dim, int neox,
-    float* __restrict__ out)
+    float* __restrict__ out, int context, int capacity)
 {
+    TIMELINE_START
     extern __shared__ float smem[];
     __shared__ float reduce[32];
+    __shared__ unsigned long long fill;
     int h = blockIdx.x;
     let_next_kernel_start();
     int position = step[0];
-    prefetch_head_cache(k_cache, v_cache, h, position, heads, kv_heads, head_dim);
+    int staged = min(position, capacity);
+    float* staged_k = smem + 3 * head_dim + context;
+    float* staged_v = staged_k + capacity * head_dim;
+    int kv_head = h / (heads / kv_heads);
+    long long kv_len = (long long)kv_heads * head_dim;
+    unsigned int row_bytes = (unsigned int)head_dim * 4;
+    // staged is the same in all the block's threads.
+    if (staged > 0)
+    {
+        if (threadIdx.x == 0)
+        {
+            init_fill(&fill);
+            begin_fill(&fill, 2u * (unsigned int)staged * row_bytes);
+        }
+        __syncthreads();
+        for (int j = threadIdx.x; j < staged; j += blockDim.x)
+        {
+            bulk_copy(staged_k + j * head_dim, k_cache + j * kv_len + kv_head * head_dim, row_bytes, &fill);
+            bulk_copy(staged_v + j * head_dim, v_cache + j * kv_len + kv_head * head_dim, row_bytes, &fill);
+        }
+    }
+    prefetch_head_cache(k_cache, v_cache, h, staged, position, heads, kv_heads, head_dim);
     wait_for_previous_kernel();
+    TIMELINE_RELEASED
+    if (staged > 0)
+    {
+        unsigned int parity = 0;
+        wait_fill(&fill, parity);
+    }
     int half = head_dim / 2;
     ChunkStats none = {};
     attend_decode_head(h, q, k_new, v_new, k_cache, v_cache, cos_table + (long long)position * half,
-        sin_table + (long long)position * half, position, heads, kv_heads, head_dim, neox, out, smem, reduce, none);
+        sin_table + (long long)position * half, position, heads, kv_heads, head_dim, neox, out, smem, reduce, none,
+        staged_k, staged_v, staged);
+    TIMELINE_END(TIMELINE_ATTENTION)
 }

@@ -51,6 +51,7 @@ __device__ __forceinline__ void block_keep_larger(float& best, int& best_index, 
 extern "C" __global__ void argmax(const float* __restrict__ values, int n, float* partial_values, int* partial_indices,
     unsigned int* finished, int* token)
 {
+    TIMELINE_START
     __shared__ float shared_values[ARGMAX_THREADS / WARP];
     __shared__ int shared_indices[ARGMAX_THREADS / WARP];
     __shared__ bool last;
@@ -78,6 +79,7 @@ extern "C" __global__ void argmax(const float* __restrict__ values, int n, float
         last = atomicAdd(finished, 1u) == gridDim.x - 1;
     }
     __syncthreads();
+    TIMELINE_END(TIMELINE_ARGMAX)
     if (!last)
         return;
 

@@ -4,7 +4,7 @@
 // step). Each phase's arithmetic is the fused decoding kernels' (ternary_rows, gate_up_rows, attend_decode_head), so
 // the tokens and logits are theirs bit for bit.
 //
-// The block's codes for a phase are copied into shared memory (cp.async) one phase ahead, into two regions that the
+// The block's codes for a phase are copied into shared memory (bulk copies, infer_bulk.cuh) one phase ahead, into two regions that the
 // matrix phases take in turn: A holds Q/K/V, then gate/up; B holds output, then down. Each region's codes are followed
 // by the norm's weights its phase normalizes with. The input region (the staged, quantized input of a matrix phase)
 // holds the scores during attention. So while a block multiplies, the codes of its next phase are on their way.
@@ -116,49 +116,6 @@ __device__ __forceinline__ int block_rows(int rows, int per_block, int& first)
     return max(0, min(per_block, rows - first));
 }
 
-// The bulk copy engine (cp.async.bulk, sm_90) fills a region: thread 0 tells the region's mbarrier how many bytes
-// to expect and starts one copy per contiguous run (a matrix's rows, a norm's weights), so no thread stalls issuing
-// thousands of 16-byte copies; the block's threads wait on the mbarrier's phase before they read the region.
-__device__ __forceinline__ unsigned int shared_address(const void* p)
-{
-    return (unsigned int)__cvta_generic_to_shared(p);
-}
-
-__device__ __forceinline__ void bulk_copy(void* shared, const void* global, unsigned int bytes, unsigned long long* fill)
-{
-    if (bytes > 0)
-    {
-        asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-            ::"r"(shared_address(shared)), "l"(global), "r"(bytes), "r"(shared_address(fill)) : "memory");
-    }
-}
-
-// Thread 0: the region's readers are done (a barrier precedes this), so the copy engine may overwrite it; `bytes`
-// will arrive, and this thread's arrival completes the fill's phase once they have.
-__device__ __forceinline__ void begin_fill(unsigned long long* fill, unsigned int bytes)
-{
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(shared_address(fill)), "r"(bytes) : "memory");
-}
-
-// Every thread: waits for the region's fill number `parity` (mod 2) to complete, then flips the parity.
-__device__ __forceinline__ void wait_fill(unsigned long long* fill, unsigned int& parity)
-{
-    unsigned int done = 0;
-    while (!done)
-    {
-        asm volatile("{\n\t.reg .pred p;\n\tmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\tselp.u32 %0, 1, 0, p;\n\t}"
-            : "=r"(done) : "r"(shared_address(fill)), "r"(parity) : "memory");
-    }
-    parity ^= 1;
-}
-
-// A norm's weights (width floats, a multiple of 4), if the phase has a norm.
-__device__ __forceinline__ unsigned int norm_bytes(const float* weight, int width)
-{
-    return weight ? (unsigned int)width * 4 : 0;
-}
-
 // Region A (thread 0): the block's Q/K/V codes and the attention norm's weights.
 __device__ __forceinline__ void fill_qkv(const StepLayer& layer, const StepShape& shape, uint4* a, unsigned long long* fill)
 {
@@ -226,7 +183,7 @@ __device__ __forceinline__ void residual_phase(const float* x, const float* norm
     int first;
     int n = block_rows(shape.dim, rows_per_block, first);
     ternary_rows(x, norm != nullptr, width, shape.epsilon, groups, residual_segment(codes, gamma, shape.dim, hidden), first, n,
-        true, region, in, in_stats, out_stats, produced);
+        true, region, in, in_stats, out_stats, produced, false);
 }
 
 // Statistics set `which` (0 or 1) of `stats`, for a vector to be normalized with `weight`.
@@ -293,9 +250,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
 #endif
     if (threadIdx.x == 0)
     {
-        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(shared_address(&fills[0])) : "memory");
-        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(shared_address(&fills[1])) : "memory");
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        init_fill(&fills[0]);
+        init_fill(&fills[1]);
         fill_qkv(layers[0], shape, a, &fills[0]);
         fill_output(layers[0], shape, b, &fills[1]);
     }
@@ -314,13 +270,13 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         // The first layer's input comes from the host, without statistics; the others' from the down phase before.
         ternary_rows(hidden, layer.norms[0] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
             qkv_segments(layer, shape, queries, keys, values), first, n, false, a, in,
-            l == 0 ? none : step_stats(stats, 0, shape, layer.norms[0]), none, produced);
+            l == 0 ? none : step_stats(stats, 0, shape, layer.norms[0]), none, produced, false);
         __syncthreads();
         STEP_MARK(1);
         if (threadIdx.x == 0)
             fill_gate_up(layer, shape, a, &fills[0]);
         for (int h = blockIdx.x; h < shape.heads; h += gridDim.x)
-            prefetch_head_cache(layer.cache[0], layer.cache[1], h, position, shape.heads, shape.kv_heads, shape.head_dim);
+            prefetch_head_cache(layer.cache[0], layer.cache[1], h, 0, position, shape.heads, shape.kv_heads, shape.head_dim);
         STEP_MARK(2);
         grid_barrier(counter, ++generation);
         STEP_MARK(3);
@@ -330,7 +286,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         {
             attend_decode_head(h, queries, keys, values, layer.cache[0], layer.cache[1], c, sn, position, shape.heads,
                 shape.kv_heads, shape.head_dim, shape.neox, attended, reinterpret_cast<float*>(input), reduce,
-                shape.attention_stats ? step_stats(stats, 1, shape, layer.norms[1]) : none);
+                shape.attention_stats ? step_stats(stats, 1, shape, layer.norms[1]) : none, nullptr, nullptr, 0);
             __syncthreads();
         }
 #endif
@@ -361,7 +317,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
         STEP_MARK(12);
         gate_up_rows(hidden, layer.norms[2] != nullptr, shape.dim, shape.epsilon, shape.dim_groups,
             layer.gamma[STEP_GATE], layer.gamma[STEP_UP], first, n, stride, shape.silu != 0, activated, a, in,
-            step_stats(stats, 0, shape, layer.norms[2]), step_stats(stats, 1, shape, layer.norms[3]), produced);
+            step_stats(stats, 0, shape, layer.norms[2]), step_stats(stats, 1, shape, layer.norms[3]), produced, false);
         __syncthreads();
         STEP_MARK(13);
         if (threadIdx.x == 0 && l + 1 < layer_count)
