@@ -43,7 +43,7 @@ public sealed class CudaAccelerator : IAccelerator, IDisposable
     /// <summary><see cref="AttentionStagingLimit"/>: as many positions as fit.</summary>
     public const int AutomaticAttentionStaging = int.MaxValue;
 
-    private static int ParseStagingLimit(string? value) =>
+    internal static int ParseStagingLimit(string? value) =>
         value == "auto" ? AutomaticAttentionStaging : int.TryParse(value, out int limit) && limit > 0 ? limit : 0;
 
     /// <summary>Opens GPU <paramref name="deviceOrdinal"/>, or returns false with one sentence saying why CUDA cannot be used.</summary>

@@ -263,7 +263,7 @@ internal sealed class CudaModelOffload : IModelOffload
         attention.Add(c.Rope == RopeStyle.Neox ? 1 : 0);
         attention.Add(ws.AttentionOutput.Pointer);
         int capacity = DecodeAttentionCapacity(layer, contextLength);
-        attention.Add(DecodeAttentionScoreFloats(contextLength) - (3 * c.HeadDim));
+        attention.Add(DecodeAttentionPlan.ScoreFloats(c.HeadDim, contextLength) - (3 * c.HeadDim));
         attention.Add(capacity);
         ws.Kernels.AttentionDecode.LaunchOverlapped(c.HeadCount, 256, DecodeAttentionSharedBytes(contextLength, capacity), ws.Stream, ref attention);
 
@@ -316,32 +316,18 @@ internal sealed class CudaModelOffload : IModelOffload
         DecodeGrid.For(rows, groups, matrices, Context.MultiprocessorCount, Workspace.Kernels.DecodeSharedLimit);
 
     /// <summary>attention_decode's shared memory: the query, the new key and value, and the scores of every position.</summary>
-    /// <summary>attention_decode's query, key, value and scores (the scores padded to whole float4s).</summary>
-    private int DecodeAttentionScoreFloats(int contextLength) => (3 * Config.HeadDim) + ((contextLength + 3) / 4 * 4);
-
     internal int DecodeAttentionSharedBytes(int contextLength, int capacity) =>
-        (DecodeAttentionScoreFloats(contextLength) + (2 * capacity * Config.HeadDim)) * sizeof(float);
+        DecodeAttentionPlan.SharedBytes(Config.HeadDim, contextLength, capacity);
 
-    /// <summary>
-    /// Positions whose cached keys and values attention_decode copies into shared memory before it waits for Q/K/V
-    /// (the rest it reads through L2). An attention block shares its SM with a block of the Q/K/V launch before it
-    /// and of the output launch after it (programmatic dependent launch), so it takes what those two leave, less a
-    /// reserve for the blocks' static shared memory.
-    /// </summary>
+    /// <summary>The positions attention_decode stages for this layer (<see cref="DecodeAttentionPlan.Capacity"/>).</summary>
     private int DecodeAttentionCapacity(DeviceLayer layer, int contextLength)
     {
-        if (Config.HeadDim % 4 != 0 || _attentionStagingLimit <= 0)
-            return 0;
         var query = (DeviceTernaryMatrix)layer.Query;
         var output = (DeviceTernaryMatrix)layer.Output;
         int qkvRows = query.Rows + layer.Key.Rows + layer.Value.Rows;
         int neighbours = Grid(qkvRows, query.Groups, 1)!.Value.SharedBytes + Grid(output.Rows, output.Groups, 1)!.Value.SharedBytes;
-        int free = Context.MaxSharedMemoryPerBlockOptIn - neighbours - AttentionSharedReserve - (DecodeAttentionScoreFloats(contextLength) * sizeof(float));
-        return Math.Clamp(free / (2 * Config.HeadDim * sizeof(float)), 0, Math.Min(contextLength, _attentionStagingLimit));
+        return DecodeAttentionPlan.Capacity(Config.HeadDim, contextLength, _attentionStagingLimit, Context.MaxSharedMemoryPerBlockOptIn, neighbours);
     }
-
-    /// <summary>Shared memory the driver reserves for each of three blocks on an SM, and their static shared memory.</summary>
-    private const int AttentionSharedReserve = 4096;
 
     /// <summary>
     /// Whether a block's decoding step can run fused: all seven matrices ternary with one scale each (the matrices

@@ -1,7 +1,8 @@
 #ifdef STEP_TIMING
 // Experiment hook (TERN_CUDA_DEFINES=STEP_TIMING): block 0's thread 0 adds the cycles of each part of its matrix
 // phases (slots: staging, quantizing, products, writes, statistics; +8 for gate/up; 13–15, 17, 18 attention's
-// loads, scores, softmax, values and statistics) over every step; decode_step prints them.
+// loads, scores, softmax, values and statistics) over every step; decode_step prints them, and so does the
+// KERNEL_TIMELINE print of the launched kernels.
 __device__ unsigned long long rows_cycles[20];
 #define ROWS_START long long rows_mark = clock64();
 #define ROWS_MARK(slot)                                                                  \
@@ -21,7 +22,8 @@ __device__ unsigned long long rows_cycles[20];
 // kernel returns and when they end; the last block of a launch files the launch's earliest start, earliest and
 // latest release and latest end in a ring per kernel. The argmax that ends every 128th step prints, per kind of
 // launch, the averages over the step's layers: how long its blocks sat resident before the release, the gap from
-// the previous launch's end to the release, and the work from the release to the end.
+// the previous launch's end to the release, and the work from the release to the end. Launched decoding only (with
+// the persistent step, TERN_CUDA_DECODE=step, there are no launches to time).
 
 #ifdef KERNEL_TIMELINE
 #define TIMELINE_TERNARY 0
