@@ -63,17 +63,10 @@ __device__ __forceinline__ float block_order_sum(const float* x, int n, float* s
 // max|(w·x)·r| = (max|w·x|)·r.
 #define NORM_CHUNK 16
 
-// Σx² and max|w·x| of one chunk of `count` ≤ NORM_CHUNK columns (w null: max|x|).
-__device__ __forceinline__ float2 chunk_statistics(const float* x, const float* w, int count)
+// Σx² and max|w·x| of a chunk's first `count` ≤ NORM_CHUNK values (weighted false: max|x|), in order: every pass that
+// computes chunk statistics goes through this, whatever memory its values come from.
+__device__ __forceinline__ float2 chunk_sums(const float (&v)[NORM_CHUNK], const float (&w)[NORM_CHUNK], bool weighted, int count)
 {
-    // Unrolled, so that the loads (the weights come from global memory) are in flight together.
-    float v[NORM_CHUNK], wv[NORM_CHUNK];
-#pragma unroll
-    for (int i = 0; i < NORM_CHUNK; i++)
-    {
-        v[i] = i < count ? x[i] : 0.0f;
-        wv[i] = w && i < count ? w[i] : 0.0f;
-    }
     float sum = 0.0f, largest = 0.0f;
 #pragma unroll
     for (int i = 0; i < NORM_CHUNK; i++)
@@ -81,10 +74,38 @@ __device__ __forceinline__ float2 chunk_statistics(const float* x, const float* 
         if (i < count)
         {
             sum += v[i] * v[i];
-            largest = fmaxf(largest, fabsf(w ? wv[i] * v[i] : v[i]));
+            largest = fmaxf(largest, fabsf(weighted ? w[i] * v[i] : v[i]));
         }
     }
     return make_float2(sum, largest);
+}
+
+// The four float4 at p as NORM_CHUNK floats (zeros when p is null).
+__device__ __forceinline__ void chunk_from_float4(const float* p, float (&out)[NORM_CHUNK])
+{
+#pragma unroll
+    for (int j = 0; j < NORM_CHUNK / 4; j++)
+    {
+        float4 q = p ? *reinterpret_cast<const float4*>(p + 4 * j) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        out[4 * j] = q.x;
+        out[4 * j + 1] = q.y;
+        out[4 * j + 2] = q.z;
+        out[4 * j + 3] = q.w;
+    }
+}
+
+// Σx² and max|w·x| of one chunk of `count` ≤ NORM_CHUNK columns (w null: max|x|).
+__device__ __forceinline__ float2 chunk_statistics(const float* x, const float* w, int count)
+{
+    // Loaded first, so that the loads (the weights come from global memory) are in flight together.
+    float v[NORM_CHUNK], wv[NORM_CHUNK];
+#pragma unroll
+    for (int i = 0; i < NORM_CHUNK; i++)
+    {
+        v[i] = i < count ? x[i] : 0.0f;
+        wv[i] = w && i < count ? w[i] : 0.0f;
+    }
+    return chunk_sums(v, wv, w != nullptr, count);
 }
 
 __device__ __forceinline__ int norm_chunks(int width)

@@ -130,27 +130,13 @@ __device__ __forceinline__ NormScales staged_norm_scales(const float* xs, const 
     int count = norm_chunks(width);
     for (int k = threadIdx.x; k < count; k += blockDim.x)
     {
-        int c0 = k * NORM_CHUNK, n = min(NORM_CHUNK, width - c0);
-        float sum = 0.0f, largest = 0.0f;
-#pragma unroll
-        for (int j = 0; j < NORM_CHUNK / 4; j++)
-        {
-            float4 x4 = *reinterpret_cast<const float4*>(xs + c0 + 4 * j);
-            float4 w4 = ws ? *reinterpret_cast<const float4*>(ws + c0 + 4 * j) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-            float v[4] = {x4.x, x4.y, x4.z, x4.w};
-            float w[4] = {w4.x, w4.y, w4.z, w4.w};
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-            {
-                if (4 * j + i < n)
-                {
-                    sum += v[i] * v[i];
-                    largest = fmaxf(largest, fabsf(ws ? w[i] * v[i] : v[i]));
-                }
-            }
-        }
-        chunks[k] = sum;
-        chunks[count + k] = largest;
+        int c0 = k * NORM_CHUNK;
+        float v[NORM_CHUNK], w[NORM_CHUNK];
+        chunk_from_float4(xs + c0, v);
+        chunk_from_float4(ws ? ws + c0 : nullptr, w);
+        float2 t = chunk_sums(v, w, ws != nullptr, min(NORM_CHUNK, width - c0));
+        chunks[k] = t.x;
+        chunks[count + k] = t.y;
     }
     __syncthreads();
     return combine_chunks(chunks, chunks + count, count, ws != nullptr, width, epsilon);
@@ -218,7 +204,7 @@ __device__ __forceinline__ bool quantizes_direct(int width)
 __device__ float quantize_direct(const float* x, bool weighted, int width, float epsilon, int groups, DecodeInput in)
 {
     int count = norm_chunks(width);
-    float4 v[DIRECT_CHUNKS][NORM_CHUNK / 4];
+    float v[DIRECT_CHUNKS][NORM_CHUNK];
 #pragma unroll
     for (int c = 0; c < DIRECT_CHUNKS; c++)
     {
@@ -227,7 +213,11 @@ __device__ float quantize_direct(const float* x, bool weighted, int width, float
         for (int j = 0; j < NORM_CHUNK / 4; j++)
         {
             int column = c0 + 4 * j;
-            v[c][j] = column < width ? __ldcg(reinterpret_cast<const float4*>(x + column)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            float4 q = column < width ? __ldcg(reinterpret_cast<const float4*>(x + column)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            v[c][4 * j] = q.x;
+            v[c][4 * j + 1] = q.y;
+            v[c][4 * j + 2] = q.z;
+            v[c][4 * j + 3] = q.w;
         }
     }
 #pragma unroll
@@ -236,26 +226,11 @@ __device__ float quantize_direct(const float* x, bool weighted, int width, float
         int k = threadIdx.x + c * DECODE_THREADS;
         if (k < count)
         {
-            int c0 = k * NORM_CHUNK;
-            float sum = 0.0f, largest = 0.0f;
-#pragma unroll
-            for (int j = 0; j < NORM_CHUNK / 4; j++)
-            {
-                float4 w4 = weighted ? *reinterpret_cast<const float4*>(in.ws + c0 + 4 * j) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-                float xv[4] = {v[c][j].x, v[c][j].y, v[c][j].z, v[c][j].w};
-                float wv[4] = {w4.x, w4.y, w4.z, w4.w};
-#pragma unroll
-                for (int i = 0; i < 4; i++)
-                {
-                    if (c0 + 4 * j + i < width)
-                    {
-                        sum += xv[i] * xv[i];
-                        largest = fmaxf(largest, fabsf(weighted ? wv[i] * xv[i] : xv[i]));
-                    }
-                }
-            }
-            in.chunks[k] = sum;
-            in.chunks[count + k] = largest;
+            float w[NORM_CHUNK];
+            chunk_from_float4(weighted ? in.ws + k * NORM_CHUNK : nullptr, w);
+            float2 t = chunk_sums(v[c], w, weighted, min(NORM_CHUNK, width - k * NORM_CHUNK));
+            in.chunks[k] = t.x;
+            in.chunks[count + k] = t.y;
         }
     }
     __syncthreads();
@@ -272,13 +247,13 @@ __device__ float quantize_direct(const float* x, bool weighted, int width, float
             for (int j = 0; j < NORM_CHUNK / 4; j++)
             {
                 float4 w4 = *reinterpret_cast<const float4*>(in.ws + c0 + 4 * j);
-                float xv[4] = {v[c][j].x, v[c][j].y, v[c][j].z, v[c][j].w};
-                float wv[4] = {w4.x, w4.y, w4.z, w4.w};
+                float w[4] = {w4.x, w4.y, w4.z, w4.w};
                 unsigned int word = 0;
 #pragma unroll
                 for (int i = 0; i < 4; i++)
                 {
-                    signed char value = c0 + 4 * j + i < width ? quantize_int8(normalized(xv[i], wv[i], weighted, n), n.s) : (signed char)0;
+                    int column = 4 * j + i;
+                    signed char value = c0 + column < width ? quantize_int8(normalized(v[c][column], w[i], weighted, n), n.s) : (signed char)0;
                     word |= (unsigned int)(unsigned char)value << (8 * i);
                 }
                 words[j] = word;

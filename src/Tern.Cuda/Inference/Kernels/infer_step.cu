@@ -357,18 +357,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) decode_step(const StepLayer
             spent[12] * per, spent[13] * per, spent[14] * per, spent[15] * per, spent[16] * per, spent[17] * per,
             spent[18] * per, spent[19] * per);
         if (blockIdx.x == 0)
-        {
-            double calls = (double)rows_cycles[16];
-            printf("block 0 ternary_rows per call (%.0f calls): stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f | "
-                "gate_up_rows: stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f\n", calls,
-                rows_cycles[0] / calls, rows_cycles[1] / calls, rows_cycles[2] / calls, rows_cycles[3] / calls, rows_cycles[4] / calls,
-                2 * rows_cycles[8] / calls, 2 * rows_cycles[9] / calls, 2 * rows_cycles[10] / calls, 2 * rows_cycles[11] / calls,
-                2 * rows_cycles[12] / calls);
-            double heads = calls / 3;
-            printf("block 0 attention per head: loads %.0f scores %.0f softmax %.0f values %.0f statistics %.0f\n",
-                rows_cycles[13] / heads, rows_cycles[14] / heads, rows_cycles[15] / heads, rows_cycles[17] / heads,
-                rows_cycles[18] / heads);
-        }
+            print_rows_cycles();
     }
 #endif
 }

@@ -12,6 +12,21 @@ __device__ unsigned long long rows_cycles[20];
         atomicAdd(&rows_cycles[slot], (unsigned long long)(now - rows_mark));            \
         rows_mark = now;                                                                 \
     }
+
+// Block 0's averages per call (a layer is three ternary_rows calls, one gate_up_rows and block 0's attention head).
+__device__ void print_rows_cycles()
+{
+    double calls = (double)rows_cycles[16];
+    printf("block 0 ternary_rows per call (%.0f calls): stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f | "
+        "gate_up_rows: stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f\n", calls,
+        rows_cycles[0] / calls, rows_cycles[1] / calls, rows_cycles[2] / calls, rows_cycles[3] / calls, rows_cycles[4] / calls,
+        2 * rows_cycles[8] / calls, 2 * rows_cycles[9] / calls, 2 * rows_cycles[10] / calls, 2 * rows_cycles[11] / calls,
+        2 * rows_cycles[12] / calls);
+    double heads = calls / 3;
+    printf("block 0 attention per head: loads %.0f scores %.0f softmax %.0f values %.0f statistics %.0f\n",
+        rows_cycles[13] / heads, rows_cycles[14] / heads, rows_cycles[15] / heads, rows_cycles[17] / heads,
+        rows_cycles[18] / heads);
+}
 #else
 #define ROWS_START
 #define ROWS_MARK(slot)
@@ -129,16 +144,7 @@ __device__ void timeline_print(int layers)
     printf("  head + argmax start %llu, argmax %llu, step %llu\n", ~argmax.start_complement - previous_end,
         argmax.end - ~argmax.start_complement, argmax.end - first_start);
 #ifdef STEP_TIMING
-    double calls = (double)rows_cycles[16];
-    printf("block 0 ternary_rows per call (%.0f calls): stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f | "
-        "gate_up_rows: stage %.0f quantize %.0f products %.0f writes %.0f statistics %.0f\n", calls,
-        rows_cycles[0] / calls, rows_cycles[1] / calls, rows_cycles[2] / calls, rows_cycles[3] / calls, rows_cycles[4] / calls,
-        2 * rows_cycles[8] / calls, 2 * rows_cycles[9] / calls, 2 * rows_cycles[10] / calls, 2 * rows_cycles[11] / calls,
-        2 * rows_cycles[12] / calls);
-    double heads = calls / 3;
-    printf("block 0 attention per head: loads %.0f scores %.0f softmax %.0f values %.0f statistics %.0f\n",
-        rows_cycles[13] / heads, rows_cycles[14] / heads, rows_cycles[15] / heads, rows_cycles[17] / heads,
-        rows_cycles[18] / heads);
+    print_rows_cycles();
 #endif
 }
 #else
